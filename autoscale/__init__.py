@@ -1,0 +1,46 @@
+"""autoscale: replay request traces through a faithful, batched model of Knative's KPA.
+
+The layers, top to bottom: traces (:mod:`autoscale.trace`), the data plane
+(:mod:`autoscale.dataplane`), the metric pipeline (:mod:`autoscale.windows`,
+:mod:`autoscale.collector`), the control plane (:mod:`autoscale.decider`,
+:mod:`autoscale.reconciler`), and the experiment (:mod:`autoscale.engine`,
+:mod:`autoscale.results`, :mod:`autoscale.plotting`, the CLI).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .collector import Collector, Observation
+from .config import Aggregation, KPAConfig, Metric, ResolvedConfig, resolve
+from .decider import Decider, Decision
+from .engine import replay
+from .errors import AutoscaleError, ConfigError, TraceError
+from .platform import ColdStart, Platform
+from .reconciler import ActiveState, Mode, Reconciler
+from .results import ReplayResult
+from .spec import KPASpec
+
+__all__ = [
+    "__version__",
+    "ActiveState",
+    "Aggregation",
+    "AutoscaleError",
+    "ColdStart",
+    "Collector",
+    "ConfigError",
+    "Decider",
+    "Decision",
+    "KPAConfig",
+    "KPASpec",
+    "Metric",
+    "Mode",
+    "Observation",
+    "Platform",
+    "Reconciler",
+    "ReplayResult",
+    "ResolvedConfig",
+    "TraceError",
+    "replay",
+    "resolve",
+]

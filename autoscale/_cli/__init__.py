@@ -1,0 +1,1 @@
+"""Subcommands of the ``autoscale`` command line, one module each."""

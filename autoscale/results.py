@@ -1,0 +1,185 @@
+"""Replay results: a summary table per configuration, mergeable latency histograms, time series, plots.
+
+Latency and waiting time are kept as histograms with 100 logarithmic bins per decade
+(bins 2.3 % wide), so memory does not grow with the number of requests and the
+histograms of two runs add up. Percentiles read from them are the geometric middle of
+the bin that holds the percentile, within 1.2 % of the exact value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+from .dataplane import HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
+
+__all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges"]
+
+#: Percentiles reported in the summary (as fractions).
+QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
+
+
+def hist_edges() -> np.ndarray:
+    """Edges of the latency histogram bins, seconds: bin k covers [edges[k], edges[k+1])."""
+    k = np.arange(HIST_BINS + 1, dtype=np.float64)
+    edges = 10.0 ** (HIST_MIN_EXP + (k - 1) / HIST_PER_DECADE)
+    edges[0] = 0.0
+    edges[-1] = np.inf
+    return edges
+
+
+def hist_quantile(counts: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of histograms ``counts`` (shape (..., bins)), seconds; NaN when empty."""
+    counts = np.asarray(counts)
+    total = counts.sum(axis=-1)
+    cum = np.cumsum(counts, axis=-1)
+    target = np.ceil(q * total)
+    k = (cum < np.maximum(target, 1)[..., None]).sum(axis=-1)
+    k = np.minimum(k, HIST_BINS - 1)
+    lo = HIST_MIN_EXP + (k - 1) / HIST_PER_DECADE
+    mid = 10.0 ** (lo + 0.5 / HIST_PER_DECADE)
+    mid = np.where(k == 0, 0.0, mid)
+    return np.where(total > 0, mid, np.nan)
+
+
+_SERIES = ("demand", "stable", "panic", "desired", "starting", "ready", "panic_mode", "activator")
+
+
+@dataclass
+class TimeSeries:
+    """Per-configuration time series, averaged into buckets of ``step`` seconds.
+
+    ``values[name]`` has shape (B, points); ``time`` holds each bucket's start, seconds.
+    ``panic_mode`` and ``activator`` are the fraction of the bucket spent in that state.
+    """
+
+    time: np.ndarray
+    step: int
+    values: dict[str, np.ndarray]
+    _count: np.ndarray = field(default=None, repr=False)
+
+    @classmethod
+    def allocate(cls, batch: int, seconds: int, max_points: int) -> "TimeSeries":
+        step = max(1, int(np.ceil(seconds / max(1, max_points))))
+        points = int(np.ceil(seconds / step))
+        values = {name: np.zeros((batch, points)) for name in _SERIES}
+        return cls(time=np.arange(points, dtype=np.float64) * step, step=step, values=values,
+                   _count=np.zeros(points))
+
+    def add(self, second, demand, stable, panic, desired, starting, ready, panic_mode, activator) -> None:
+        k = second // self.step
+        v = self.values
+        v["demand"][:, k] += demand
+        v["stable"][:, k] += stable
+        v["panic"][:, k] += panic
+        v["desired"][:, k] += desired
+        v["starting"][:, k] += starting
+        v["ready"][:, k] += ready
+        v["panic_mode"][:, k] += panic_mode
+        v["activator"][:, k] += activator
+        self._count[k] += 1
+
+    def finish(self) -> "TimeSeries":
+        n = np.maximum(self._count, 1)
+        for name in _SERIES:
+            self.values[name] /= n
+        return self
+
+    def frame(self, i: int = 0) -> pd.DataFrame:
+        """The series of configuration ``i`` as a DataFrame indexed by time (s)."""
+        data = {name: self.values[name][i] for name in _SERIES}
+        return pd.DataFrame(data, index=pd.Index(self.time, name="time_s"))
+
+
+def _config_columns(spec) -> pd.DataFrame:
+    rows = [c.to_dict() for c in spec.configs]
+    frame = pd.DataFrame(rows)
+    varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
+    return frame[varying] if varying else frame.iloc[:, :0]
+
+
+@dataclass(eq=False)
+class ReplayResult:
+    """What a replay produced, for every configuration of the batch.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per configuration: the configuration keys that vary in the batch, then
+        every output (requests, completed, 503, 504, in flight, latency and waiting-time
+        percentiles, cold-start-delayed requests, pod-seconds, mean and peak pods, idle
+        pod-seconds, utilisation, scale events, pods created, scale-from-zero events,
+        panic and activator-in-path fractions).
+    latency_hist, wait_hist : ndarray, shape (B, bins)
+        Histograms of end-to-end time and waiting time of completed requests.
+    """
+
+    spec: object
+    trace_name: str
+    provenance: str
+    duration: float
+    counters: dict
+    latency_hist: np.ndarray
+    wait_hist: np.ndarray
+    timeseries: TimeSeries | None
+    seed: int
+    platform: object
+
+    @property
+    def configs(self):
+        return self.spec.configs
+
+    def __len__(self) -> int:
+        return len(self.spec.configs)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        c = self.counters
+        out = _config_columns(self.spec)
+        out.insert(0, "config", np.arange(len(self)))
+        out["requests"] = c["requests"]
+        out["completed"] = c["completed"]
+        out["status_503"] = c["status_503"]
+        out["status_504"] = c["status_504"]
+        out["in_flight"] = c["requests"] - c["completed"] - c["status_503"] - c["status_504"]
+        for name, q in QUANTILES.items():
+            out[f"latency_{name}_s"] = hist_quantile(self.latency_hist, q)
+        out["latency_max_s"] = c["latency_max"]
+        for name, q in QUANTILES.items():
+            out[f"wait_{name}_s"] = hist_quantile(self.wait_hist, q)
+        out["wait_max_s"] = c["wait_max"]
+        out["cold_start_delayed"] = c["cold_start_delayed"]
+        out["pod_seconds"] = c["pod_seconds"]
+        out["mean_pods"] = c["pod_seconds"] / self.duration
+        out["peak_pods"] = c["peak_pods"]
+        out["idle_pod_seconds"] = c["idle_pod_seconds"]
+        capacity = np.where(self.spec.container_concurrency > 0, self.spec.container_concurrency, self.spec.total)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["utilisation"] = c["busy_seconds"] / (c["pod_seconds"] * capacity)
+        out["scale_events"] = c["scale_events"]
+        out["pods_created"] = c["pods_created"]
+        out["scale_from_zero"] = c["scale_from_zero"]
+        out["panic_fraction"] = c["panic_fraction"]
+        out["activator_fraction"] = c["activator_fraction"]
+        return out.reset_index(drop=True)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The summary table (see :attr:`summary`)."""
+        return self.summary
+
+    def latency_quantile(self, q: float, waiting: bool = False) -> np.ndarray:
+        """Quantile ``q`` of end-to-end (or waiting) time per configuration, seconds."""
+        return hist_quantile(self.wait_hist if waiting else self.latency_hist, q)
+
+    def plot(self, config: int = 0, ax=None):
+        """Timeline of configuration ``config``: demand, observed values, pods, panic and activator.
+
+        Needs ``timeseries=True`` at replay. Returns ``(figure, axes)``; never shows.
+        """
+        from .plotting import timeline
+
+        if self.timeseries is None:
+            raise ValueError("this result has no time series: replay with timeseries=True")
+        return timeline(self, config=config, ax=ax)
