@@ -69,9 +69,12 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
 
 _JIT = dict(nogil=True, cache=True)
+# Small helpers on the per-request path are inlined at the IR level: calls that pass a dozen
+# arrays cost more than the work inside them.
+_INLINE = dict(nogil=True, cache=True, inline="always")
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _uniform(rng, b):
     s = rng[b] + _GOLDEN
     rng[b] = s
@@ -82,7 +85,7 @@ def _uniform(rng, b):
     return float(z >> _S11) * _INV53
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _below(rng, b, n):
     k = int(_uniform(rng, b) * n)
     return k if k < n else n - 1
@@ -101,7 +104,7 @@ def _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n):
     return cs_emp[b, _below(rng, b, cs_emp_n[b])]
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def hist_bin(x):
     """Histogram bin of a latency of ``x`` seconds: 0 below 1 us, then 100 bins a decade."""
     if x < 1e-6:
@@ -115,7 +118,7 @@ def hist_bin(x):
 # --- completion heap (per configuration, keyed by end time) ----------------------------
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _heap_push(h_end, h_pod, h_info, ci, b, t, pod, info):
     i = ci[b, CI_HSIZE]
     ci[b, CI_HSIZE] = i + 1
@@ -132,7 +135,7 @@ def _heap_push(h_end, h_pod, h_info, ci, b, t, pod, info):
     h_info[b, i] = info
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _heap_pop(h_end, h_pod, h_info, ci, b):
     n = ci[b, CI_HSIZE] - 1
     ci[b, CI_HSIZE] = n
@@ -160,7 +163,7 @@ def _heap_pop(h_end, h_pod, h_info, ci, b):
 # --- state changes ------------------------------------------------------------------------
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _pod_conc(pf, pi, b, p, t, dconc, dpconc):
     """Change a pod's concurrency at time t, accumulating the time-weighted integrals."""
     last = pf[b, PF_LAST, p]
@@ -173,7 +176,7 @@ def _pod_conc(pf, pi, b, p, t, dconc, dpconc):
     pi[b, PI_PCONC, p] += dpconc
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _act_conc(cf, ci, b, t, d):
     last = cf[b, CF_A_LAST]
     if t > last:
@@ -182,7 +185,7 @@ def _act_conc(cf, ci, b, t, d):
     ci[b, CI_ACONC] += d
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _terminate(pf, pi, cf, ci, b, p, t):
     cf[b, CF_POD_SECONDS] += t - pf[b, PF_CREATED, p]
     if pi[b, PI_EXEC, p] == 0:
@@ -197,7 +200,7 @@ def _terminate(pf, pi, cf, ci, b, p, t):
     pi[b, PI_STATE, p] = EMPTY
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout):
     """Start request ``req`` executing on pod ``p`` at time t."""
     if pi[b, PI_EXEC, p] == 0:
@@ -218,7 +221,7 @@ def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, r
     return w
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait,
            b, p, t, req, via, cc, timeout):
     """A request reaches pod p's queue-proxy: execute, queue, or 503."""
@@ -242,7 +245,7 @@ def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, h
     return False
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _pick_ready(pi, rng, b, npods):
     """A ready pod chosen uniformly at random (the Kubernetes service), or -1."""
     n = pi[b, PI_STATE].size if npods < 0 else npods
@@ -355,7 +358,7 @@ def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_
         return
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_INLINE)
 def _expire_queued(pf, pi, cf, ci, b, p, t, expiry, via):
     """A request queued in a pod's queue-proxy timed out: 504."""
     _pod_conc(pf, pi, b, p, max(expiry, pf[b, PF_LAST, p]), -1, -via)
@@ -475,12 +478,6 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
                           hist_wait, rng, b, t, cc, timeout)
 
 
-@nb.njit(parallel=True, nogil=True, cache=True)
-def _step(t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod, h_info,
-          p_queue, a_queue, hist_lat, hist_wait, rng):
-    for b in nb.prange(ci.shape[0]):
-        _step_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
-                  h_info, p_queue, a_queue, hist_lat, hist_wait, rng)
 
 
 _SAMPLE_X = 1.96 * 1.96 * 100.0 / (5.0 * 5.0)  # 15.3664
@@ -494,16 +491,15 @@ def sample_size(n):
     return int(math.ceil(n * _SAMPLE_X / (n + _SAMPLE_X - 1.0)))
 
 
-@nb.njit(parallel=True, nogil=True, cache=True)
-def _report(t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order):
+@nb.njit(**_JIT)
+def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order):
     """End of second t1 - 1: queue-proxy and activator reports, then the scrape.
 
     ``out[b]`` receives: scraped concurrency, proxied concurrency, rps, proxied rps,
     scraped flag, activator concurrency, activator rps, activator flag.
     """
-    nbatch = ci.shape[0]
     npods = pi.shape[2]
-    for b in nb.prange(nbatch):
+    if True:
         qcap = 10 * cc_arr[b]
         # Queue-proxy side: expire queued requests that reached the timeout this second.
         to = timeout[b]
@@ -599,8 +595,8 @@ def _report(t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci
         ci[b, CI_AARR] = 0
 
 
-@nb.njit(parallel=True, nogil=True, cache=True)
-def _apply_replicas(now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n, changed):
+@nb.njit(**_JIT)
+def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     """Create or remove pods so that starting + ready pods equal ``replicas``.
 
     Removal follows the ReplicaSet's ranking: pods still starting go first (newest
@@ -608,10 +604,8 @@ def _apply_replicas(now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp,
     it takes no new requests and terminates when it holds none.
     """
     npods = pi.shape[2]
-    for b in nb.prange(ci.shape[0]):
-        if not changed[b]:
-            continue
-        t = now[b]
+    if True:
+        t = now
         live = ci[b, CI_NSTART] + ci[b, CI_NREADY]
         want = replicas[b]
         while live < want:
@@ -653,6 +647,32 @@ def _apply_replicas(now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp,
                     ci[b, CI_NDRAIN] += 1
             live -= 1
         cf[b, CF_NEXT_READY] = _next_ready(pf, pi, b)
+
+
+@nb.njit(parallel=True, nogil=True, cache=True)
+def _second(t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+            h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+            cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+    """One second for every configuration: pending replica changes at t0, events, reports at t1.
+
+    Fused into one parallel call so the threads meet once a second.
+    """
+    for b in nb.prange(ci.shape[0]):
+        cf[b, CF_PUSH_TIME] = np.nan
+        if changed[b]:
+            _apply_one(b, t0, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+        _step_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
+                  h_info, p_queue, a_queue, hist_lat, hist_wait, rng)
+        _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out,
+                    order)
+
+
+@nb.njit(parallel=True, nogil=True, cache=True)
+def _apply_replicas(now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n, changed):
+    """Create or remove pods of the configurations in ``changed``, at their own times ``now``."""
+    for b in nb.prange(ci.shape[0]):
+        if changed[b]:
+            _apply_one(b, now[b], replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)
@@ -709,6 +729,9 @@ class DataPlane:
         self.rng = np.full(b, np.uint64(seed_state), dtype=np.uint64)
         self.out = np.zeros((b, 8))
         self.order = np.zeros((b, pods), dtype=np.int64)
+        self._pending = None
+        self._no_replicas = np.zeros(b, dtype=np.int64)
+        self._no_change = np.zeros(b, dtype=np.bool_)
 
     # -- capacity ----------------------------------------------------------------------
 
@@ -752,24 +775,40 @@ class DataPlane:
 
     # -- one second ------------------------------------------------------------------------
 
-    def step(self, t0: float, t1: float, i0: int, i1: int) -> None:
-        self.ensure_capacity(i1 - i0)
-        self.cf[:, CF_PUSH_TIME] = np.nan
-        _step(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.pf, self.pi,
-              self.cf, self.ci, self.h_end, self.h_pod, self.h_info, self.p_queue, self.a_queue,
-              self.hist_lat, self.hist_wait, self.rng)
+    def second(self, t0: float, t1: float, i0: int, i1: int) -> np.ndarray:
+        """Apply pending replica changes at t0, run the events of [t0, t1), report at t1.
 
-    def report(self, t1: float) -> np.ndarray:
-        _report(t1, self.arrivals, self.cc, self.timeout, self.stable_window, self.scrape, self.pf, self.pi,
-                self.cf, self.ci, self.p_queue, self.rng, self.out, self.order)
+        Returns the reports of t1, one row per configuration (see ``_report_one``).
+        """
+        self.ensure_capacity(i1 - i0)
+        pending = self._pending
+        if pending is None:
+            replicas, changed = self._no_replicas, self._no_change
+        else:
+            replicas, changed = pending
+            self._grow_pods(int((np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
+                                 + self.ci[:, CI_NDRAIN]).max()))
+            self._pending = None
+        _second(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
+                self.scrape, self.pf, self.pi, self.cf, self.ci, self.h_end, self.h_pod, self.h_info,
+                self.p_queue, self.a_queue, self.hist_lat, self.hist_wait, self.rng, self.out, self.order,
+                self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, replicas, changed)
         return self.out
 
-    def apply_replicas(self, now: np.ndarray, replicas: np.ndarray, changed: np.ndarray) -> None:
+    def apply_replicas(self, now, replicas: np.ndarray, changed: np.ndarray) -> None:
+        """Create or remove pods now (``now`` per configuration, seconds)."""
+        replicas = np.asarray(replicas, dtype=np.int64)
+        changed = np.asarray(changed, dtype=np.bool_)
         live_after = np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
         self._grow_pods(int((live_after + self.ci[:, CI_NDRAIN]).max()))
-        _apply_replicas(np.asarray(now, dtype=np.float64), np.asarray(replicas, dtype=np.int64), self.pf,
-                        self.pi, self.cf, self.ci, self.rng, self.cs_kind, self.cs_par, self.cs_emp,
-                        self.cs_emp_n, np.asarray(changed, dtype=np.bool_))
+        _apply_replicas(np.asarray(now, dtype=np.float64), replicas, self.pf, self.pi, self.cf, self.ci,
+                        self.rng, self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, changed)
+
+    def schedule_replicas(self, replicas: np.ndarray, changed: np.ndarray) -> None:
+        """Create or remove pods at the start of the next :meth:`second`."""
+        if self._pending is not None:
+            raise RuntimeError("replica changes already scheduled for the next second")
+        self._pending = (np.asarray(replicas, dtype=np.int64).copy(), np.asarray(changed, dtype=np.bool_).copy())
 
     def set_mode(self, at: np.ndarray, in_path: np.ndarray, mask: np.ndarray) -> None:
         """Schedule the network to route through the activator (or not) from time ``at``."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spec import KPASpec
+from .spec import KPASpec, as_batch
 from .windows import MaxTimeWindow
 
 __all__ = ["Decision", "Decider"]
@@ -76,7 +76,7 @@ class Decider:
     def __init__(self, spec: KPASpec, now: float, ready: np.ndarray) -> None:
         self.spec = spec
         b = spec.batch
-        ready = np.broadcast_to(np.asarray(ready, dtype=np.int64), (b,))
+        ready = as_batch(ready, b, np.int64)
         start_panic = ready > 1
         self.panic_time = np.where(start_panic, float(now), np.nan)
         self.max_panic_pods = ready.copy()
@@ -119,11 +119,11 @@ class Decider:
         """
         s = self.spec
         b = s.batch
-        ready_raw = np.broadcast_to(np.asarray(ready, dtype=np.int64), (b,))
+        ready_raw = as_batch(ready, b, np.int64)
         ok = np.ones(b, bool) if valid is None else np.asarray(valid, dtype=bool)
         if mask is not None:
             ok = ok & np.asarray(mask, dtype=bool)
-        now = np.broadcast_to(np.asarray(now, dtype=np.float64), (b,))
+        now = as_batch(now, b, np.float64)
         ready_f = np.maximum(1, ready_raw).astype(np.float64)  # limits act as if 1 pod were ready
 
         max_up = np.ceil(s.max_scale_up_rate * ready_f)

@@ -122,11 +122,14 @@ def replay(
     stable_seen = np.zeros(b)
     panic_seen = np.zeros(b)
 
-    def apply(now, result, mask):
+    def apply(now, result, mask, immediately):
         nonlocal routed_proxy
         patched = result.patched & mask
         if patched.any():
-            dp.apply_replicas(now, result.replicas, patched)
+            if immediately:
+                dp.apply_replicas(now, result.replicas, patched)
+            else:  # at the start of the next second, which is ``now``
+                dp.schedule_replicas(result.replicas, patched)
             scale_events[:] += patched
             from_zero[:] += patched & (prev_replicas == 0) & (result.replicas > 0)
         want_proxy = result.mode == Mode.PROXY
@@ -136,7 +139,9 @@ def replay(
             routed_proxy = np.where(switch, want_proxy, routed_proxy)
 
     for s in range(t_end):
-        dp.step(float(s), float(s + 1), int(bounds[s]), int(bounds[s + 1]))
+        # The data plane runs second s and reports at its end (the reports are recorded
+        # below, after any push of second s: the push lands in bucket s, the reports in s + 1).
+        out = dp.second(float(s), float(s + 1), int(bounds[s]), int(bounds[s + 1]))
 
         # The activator's immediate push on a first request, and the poke it may cause.
         push = dp.push_time
@@ -151,11 +156,10 @@ def replay(
                 prev_replicas = rec.replicas.copy()
                 result = rec.reconcile(now, decider.desired_scale, decider.excess_burst_capacity, dp.ready,
                                        dp.in_path, mask=poke)
-                apply(now, result, poke)
+                apply(now, result, poke, immediately=True)
 
-        # Second boundary: reports, scrape, collector.
+        # Second boundary: queue-proxy and activator reports, scrape, collector.
         t1 = s + 1
-        out = dp.report(float(t1))
         scraped = out[:, 4] > 0
         reported = out[:, 7] > 0
         # The scraper's estimate and the activator's stat land in the same bucket and add up.
@@ -172,7 +176,7 @@ def replay(
             panic_seen = np.where(seen, obs.panic, panic_seen)
         prev_replicas = rec.replicas.copy()
         result = rec.reconcile(float(t1), decider.desired_scale, decider.excess_burst_capacity, ready, dp.in_path)
-        apply(np.full(b, float(t1)), result, np.ones(b, dtype=bool))
+        apply(np.full(b, float(t1)), result, np.ones(b, dtype=bool), immediately=False)
 
         panicking = decider.panicking
         in_path = dp.in_path

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spec import KPASpec
+from .spec import KPASpec, as_batch
 
 __all__ = ["ActiveState", "Mode", "Reconciler", "ReconcileResult", "activator_count"]
 
@@ -201,11 +201,11 @@ class Reconciler:
             )
         s = self.spec
         b = s.batch
-        now = np.broadcast_to(np.asarray(now, dtype=np.float64), (b,))
-        desired = np.broadcast_to(np.asarray(desired, dtype=np.int64), (b,))
-        ebc = np.broadcast_to(np.asarray(ebc, dtype=np.int64), (b,))
-        ready = np.broadcast_to(np.asarray(ready, dtype=np.int64), (b,))
-        in_path = np.broadcast_to(np.asarray(activator_in_path, dtype=bool), (b,))
+        now = as_batch(now, b, np.float64)
+        desired = as_batch(desired, b, np.int64)
+        ebc = as_batch(ebc, b, np.int64)
+        ready = as_batch(ready, b, np.int64)
+        in_path = as_batch(activator_in_path, b, bool)
 
         want, apply = self._scale(now, desired, ready, in_path)
         patched = apply & (want != self.replicas)

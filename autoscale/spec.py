@@ -13,7 +13,13 @@ import numpy as np
 
 from .config import Aggregation, KPAConfig, Metric
 
-__all__ = ["KPASpec"]
+__all__ = ["KPASpec", "as_batch"]
+
+
+def as_batch(x, batch: int, dtype) -> np.ndarray:
+    """``x`` as an array of shape ``(batch,)``; a scalar is repeated (read-only view)."""
+    arr = np.asarray(x, dtype=dtype)
+    return arr if arr.shape == (batch,) else np.broadcast_to(arr, (batch,))
 
 
 def _arr(values, dtype) -> np.ndarray:
