@@ -16,6 +16,7 @@ __all__ = ["main", "build_parser"]
 # ``func`` (a callable taking the parsed namespace and returning an exit code).
 _COMMAND_MODULES = (
     "autoscale._cli.config_cmd",
+    "autoscale._cli.trace_cmd",
     "autoscale._cli.run_cmd",
 )
 
