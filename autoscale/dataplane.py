@@ -39,9 +39,9 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 # float64 per configuration: cf[b, F]
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
-    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME,
-) = range(10)
-N_CF = 10
+    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED,
+) = range(11)
+N_CF = 11
 # int64 per configuration: ci[b, F]
 (
     CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
@@ -215,9 +215,8 @@ def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, r
         timed_out = 1
     _heap_push(h_end, h_pod, h_info, ci, b, end, p, req * 4 + via * 2 + timed_out)
     w = t - arr
-    if timed_out == 0:
-        if w > cf[b, CF_WAIT_MAX]:
-            cf[b, CF_WAIT_MAX] = w
+    if w > cf[b, CF_WAIT_MAX]:
+        cf[b, CF_WAIT_MAX] = w
     return w
 
 
@@ -391,6 +390,12 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
         tr = cf[b, CF_NEXT_READY]
         tt = arrivals[a_queue[b, ci[b, CI_AHEAD]]] + timeout if ci[b, CI_ALEN] > 0 else INF
         ts = cf[b, CF_SW_TIME]
+        # A pod created by a poke, or a switch it scheduled, may fall inside the second
+        # already simulated; it takes effect now, never in the past.
+        if tr < t0:
+            tr = t0
+        if ts < t0:
+            ts = t0
         t = min(ta, tc, tr, tt, ts)
         if t >= t1:
             break
@@ -469,6 +474,7 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
                     ci[b, CI_AENTRY] = 1
                     ci[b, CI_APUSHED] = 1
                     cf[b, CF_PUSH_TIME] = t
+                    cf[b, CF_A_CREATED] = t
                 _act_conc(cf, ci, b, t, 1)
                 ci[b, CI_AARR] += 1
                 slot = (ci[b, CI_AHEAD] + ci[b, CI_ALEN]) % acap
@@ -507,15 +513,21 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
             st = pi[b, PI_STATE, p]
             if st == EMPTY or pi[b, PI_QLEN, p] == 0:
                 continue
-            while pi[b, PI_QLEN, p] > 0:
-                head = pi[b, PI_QHEAD, p]
-                code = p_queue[b, p, head]
+            # The queue is in admission order, not arrival order (a request that waited in
+            # the activator may sit behind younger ones), so every entry is checked and the
+            # survivors are compacted in place.
+            head = pi[b, PI_QHEAD, p]
+            n = pi[b, PI_QLEN, p]
+            kept = 0
+            for k in range(n):
+                code = p_queue[b, p, (head + k) % qcap]
                 expiry = arrivals[code >> 1] + to
-                if expiry > t1:
-                    break
-                pi[b, PI_QHEAD, p] = (head + 1) % qcap
-                pi[b, PI_QLEN, p] -= 1
-                _expire_queued(pf, pi, cf, ci, b, p, t1, expiry, code & 1)
+                if expiry <= t1:
+                    pi[b, PI_QLEN, p] -= 1
+                    _expire_queued(pf, pi, cf, ci, b, p, t1, expiry, code & 1)
+                else:
+                    p_queue[b, p, (head + kept) % qcap] = code
+                    kept += 1
             if st == DRAINING and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
                 _terminate(pf, pi, cf, ci, b, p, t1)
         # Per-pod averages over the second, stored; scrape samples the ready ones.
@@ -580,7 +592,9 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
         # Activator report: subtract the immediate first-request push; drop an idle entry.
         _act_conc(cf, ci, b, t1, 0)
         if ci[b, CI_AENTRY] == 1:
-            avg = cf[b, CF_A_INT]
+            # The first report of a new stats entry averages from the entry's creation.
+            since = max(cf[b, CF_A_CREATED], t1 - 1.0)
+            avg = cf[b, CF_A_INT] / (t1 - since)
             cnt = float(ci[b, CI_AARR])
             if avg == 0.0:
                 ci[b, CI_AENTRY] = 0
@@ -649,22 +663,45 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
         cf[b, CF_NEXT_READY] = _next_ready(pf, pi, b)
 
 
+@nb.njit(**_JIT)
+def _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+                h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+    cf[b, CF_PUSH_TIME] = np.nan
+    if changed[b]:
+        _apply_one(b, t0, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+    _step_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
+              h_info, p_queue, a_queue, hist_lat, hist_wait, rng)
+    _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order)
+
+
 @nb.njit(parallel=True, nogil=True, cache=True)
-def _second(t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
-            h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-            cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+def _second_parallel(t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+                     h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+                     cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
     """One second for every configuration: pending replica changes at t0, events, reports at t1.
 
     Fused into one parallel call so the threads meet once a second.
     """
     for b in nb.prange(ci.shape[0]):
-        cf[b, CF_PUSH_TIME] = np.nan
-        if changed[b]:
-            _apply_one(b, t0, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
-        _step_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
-                  h_info, p_queue, a_queue, hist_lat, hist_wait, rng)
-        _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out,
-                    order)
+        _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+                    h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed)
+
+
+@nb.njit(**_JIT)
+def _second_serial(t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+                   h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+                   cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+    """The same on one thread: for small batches a thread barrier each second costs more than it saves."""
+    for b in range(ci.shape[0]):
+        _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+                    h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed)
+
+
+#: Batches smaller than this run on one thread.
+PARALLEL_MIN_BATCH = 16
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)
@@ -730,6 +767,7 @@ class DataPlane:
         self.out = np.zeros((b, 8))
         self.order = np.zeros((b, pods), dtype=np.int64)
         self._pending = None
+        self.parallel = b >= PARALLEL_MIN_BATCH and nb.get_num_threads() > 1
         self._no_replicas = np.zeros(b, dtype=np.int64)
         self._no_change = np.zeros(b, dtype=np.bool_)
 
@@ -789,7 +827,8 @@ class DataPlane:
             self._grow_pods(int((np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
                                  + self.ci[:, CI_NDRAIN]).max()))
             self._pending = None
-        _second(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
+        kernel = _second_parallel if self.parallel else _second_serial
+        kernel(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
                 self.scrape, self.pf, self.pi, self.cf, self.ci, self.h_end, self.h_pod, self.h_info,
                 self.p_queue, self.a_queue, self.hist_lat, self.hist_wait, self.rng, self.out, self.order,
                 self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, replicas, changed)

@@ -42,7 +42,17 @@ from .results import ReplayResult, TimeSeries
 from .rng import seed_state
 from .spec import KPASpec
 
-__all__ = ["replay"]
+__all__ = ["replay", "simulated_seconds"]
+
+
+def simulated_seconds(trace, duration: float | None = None) -> int:
+    """Whole seconds a replay runs: ``ceil(duration)``, or by default one second past the
+    time the last request would end if it were served on arrival."""
+    if duration is None:
+        return int(np.ceil(float(np.max(trace.arrivals + trace.durations)))) + 1
+    if not (np.isfinite(duration) and duration > 0):
+        raise ValueError(f"duration = {duration}, must be > 0 s")
+    return int(np.ceil(duration))
 
 
 def _cold_start_arrays(platform: Platform, batch: int):
@@ -79,8 +89,10 @@ def replay(
         Seed of the random streams (routing, scrape sampling, cold starts). Every
         configuration uses the same streams, so each gives the same result in any batch.
     duration : float, optional
-        Seconds to simulate from 0; by default up to the second after the last arrival.
-        Requests still in the system then count as ``in_flight``.
+        Seconds to simulate from 0; by default up to the second after the last request
+        would end if it were served on arrival (the same for every configuration, so a
+        configuration's result does not depend on its batch). Requests still in the system
+        then count as ``in_flight``.
     timeseries : bool
         Keep per-configuration time series, downsampled to at most ``max_points``.
 
@@ -92,10 +104,7 @@ def replay(
     spec = KPASpec.from_configs(configs)
     arrivals = np.asarray(trace.arrivals, dtype=np.float64)
     durations = np.asarray(trace.durations, dtype=np.float64)
-    last = float(arrivals[-1]) if arrivals.size else 0.0
-    t_end = int(np.ceil(last)) + 1 if duration is None else int(np.ceil(duration))
-    if t_end <= 0:
-        raise ValueError(f"duration = {duration}, must be > 0 s")
+    t_end = simulated_seconds(trace, duration)
     b = spec.batch
 
     dp = DataPlane(

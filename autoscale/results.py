@@ -113,7 +113,8 @@ class ReplayResult:
         pod-seconds, utilisation, scale events, pods created, scale-from-zero events,
         panic and activator-in-path fractions).
     latency_hist, wait_hist : ndarray, shape (B, bins)
-        Histograms of end-to-end time and waiting time of completed requests.
+        Histograms of the end-to-end time of completed requests, and of the waiting time
+        of every request that started executing (including those that then timed out).
     """
 
     spec: object

@@ -1,0 +1,814 @@
+"""The event-level reference simulator: one configuration, one request at a time, every event at its exact time.
+
+This is the slow, obvious twin of :func:`autoscale.engine.replay`. Pods, requests and
+the activator are plain Python objects; a single ``heapq`` holds every timestamped
+event (arrivals, completions, revision timeouts, pods becoming ready, network mode
+switches). The control plane is the shared one (:class:`~autoscale.collector.Collector`,
+:class:`~autoscale.decider.Decider`, :class:`~autoscale.reconciler.Reconciler`, run
+with a batch of one), driven on the engine's per-second schedule (spec §8):
+
+* every whole second ``T``: the queue-proxies and the activator report, the scraper
+  samples the ready pods, the collector records both; the decider ticks on even
+  seconds (and on any second where the activator's report pokes it); the reconciler
+  runs; new replicas become pods at ``T``; a change of Proxy/Serve mode reaches the
+  network at ``T + platform.mode_switch_delay``;
+* the activator's immediate first-request push is recorded at its own time and, when
+  the decider wants zero pods, pokes it there and then (scale from zero).
+
+Random numbers come from one :class:`autoscale.rng.SplitMix64` stream seeded like the
+engine's, drawn in the engine's order: a cold start per created pod, one draw per
+Serve-mode arrival (a uniformly random ready pod in slot order), the random choice of
+two for CC = 0 in the activator, and the scrape's partial Fisher-Yates shuffle. In
+the common cases the reference therefore reproduces the engine request for request.
+
+Where the engine approximates, the reference does the exact thing. The differences:
+
+1. **Pod-queue timeouts.** Each request queued in a queue-proxy gets its own timeout
+   event at ``arrival + timeout`` (504), which frees its queue slot at once. The
+   engine expires queued requests at a second boundary from the head of the queue
+   only, or when the pod dequeues them. A request that waited in the activator first
+   can expire behind younger ones, so there it holds its slot (and causes 503s) until
+   it reaches the head; a draining pod emptied by a timeout terminates at the boundary.
+2. **Poke time.** The poke caused by the activator's first-request push runs at the
+   push instant, with the ready pods and routing of that instant; the pods it creates
+   draw their cold starts there. The engine runs it after the whole second, using the
+   state at the end of the second (the decision is stamped with the push time).
+3. **Mode switches.** Every switch sent to the network arrives, in order. The engine
+   keeps one pending switch per configuration: a newer one replaces an older one that
+   has not yet arrived.
+4. **First report of a stats object.** Knative's request stats average over the time
+   since they were created (spec §3.1). The activator's stats entry is created by the
+   first request after an idle report, so its first report averages over the rest of
+   that second only; a pod's queue-proxy stats start at pod creation. The engine
+   divides every integral by the whole second.
+5. **Activator dispatch.** Queued activator requests are dispatched whenever capacity
+   may have appeared, including when a proxied request times out in a pod's queue.
+   The engine dispatches on arrivals, completions and pods becoming ready.
+6. **Waiting-time histogram.** Built from completed requests only, as the result
+   documents; the engine adds every request when it starts (including ones that later
+   time out) and ``wait_max`` over every started request that does not time out.
+7. **Time fractions and peak.** ``panic_fraction`` and ``activator_fraction`` are exact
+   time averages over ``[0, duration)``, and ``peak_pods`` the exact maximum of live
+   pods; the engine samples them once per second after the reconcile.
+
+Everything else follows the engine's rules: the queue-proxy runs CC requests and
+queues 10 x CC (503 beyond; no limit with CC = 0); the revision timeout counts from
+the arrival (504 in the activator queue, the pod queue, or while executing); the
+activator balances load with random choice of 2 (CC = 0), first available (CC 1-3) or
+round robin (CC > 3) by requests outstanding from the activator; pods removed by a
+scale-down go starting-newest first, then ready-most-recently-ready first, and a busy
+ready pod drains before it terminates. Events at one instant run in the engine's order:
+queue timeouts, completions, pods becoming ready, mode switches, activator timeouts,
+arrivals; the second's boundary work at ``T`` runs before any event at ``T``.
+
+Examples
+--------
+>>> from autoscale import KPAConfig
+>>> from autoscale.reference import simulate
+>>> from autoscale.trace import synthetic
+>>> trace = synthetic.poisson(rate=5.0, duration=60.0, service=synthetic.constant(0.2), seed=1)
+>>> ref = simulate(trace, KPAConfig(container_concurrency=1))
+>>> s = ref.result.summary.iloc[0]
+>>> int(s["completed"] + s["status_503"] + s["status_504"] + s["in_flight"]) == len(ref.requests)
+True
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .collector import Collector
+from .dataplane import HIST_BINS, hist_bin, sample_size
+from .engine import simulated_seconds
+from .decider import Decider
+from .platform import Platform
+from .reconciler import Mode, Reconciler
+from .results import ReplayResult, TimeSeries
+from .rng import SplitMix64, seed_state
+from .spec import KPASpec
+
+__all__ = ["OUTCOMES", "ReferenceResult", "simulate"]
+
+# Event kinds, in the order the engine handles events that share one instant.
+_QUEUE_TIMEOUT, _COMPLETE, _READY, _SWITCH, _ACT_TIMEOUT, _ARRIVAL = range(6)
+
+# Pod states.
+_STARTING, _READY_STATE, _DRAINING, _GONE = "starting", "ready", "draining", "terminated"
+
+#: Request outcomes, as they appear in :attr:`ReferenceResult.requests`.
+OUTCOMES = ("completed", "503", "504", "in_flight")
+
+
+@dataclass(eq=False)
+class _Request:
+    index: int
+    arrival: float
+    duration: float
+    via: bool = False  # went through the activator
+    pod: int = -1  # pod id that took it (-1: never reached a pod)
+    admitted: float = math.nan  # reached the queue-proxy
+    queued: bool = False  # waited in the queue-proxy's breaker
+    seq: int = -1  # admission order into any queue-proxy
+    start: float = math.nan
+    end: float = math.nan
+    outcome: str = "in_flight"
+    failed_in: str = ""  # for 503/504: "activator", "queue", "executing", "queue-proxy"
+    timed_out: bool = False  # its completion event is the revision timeout
+
+
+@dataclass(eq=False)
+class _Stats:
+    """Knative's request stats (spec §3.1): a time-weighted concurrency integral since ``since``."""
+
+    since: float
+    last: float
+    conc: int = 0
+    proxied: int = 0
+    integral: float = 0.0
+    pintegral: float = 0.0
+    count: int = 0
+    pcount: int = 0
+
+    def advance(self, t: float) -> None:
+        if t > self.last:
+            dt = t - self.last
+            self.integral += self.conc * dt
+            self.pintegral += self.proxied * dt
+            self.last = t
+
+    def change(self, t: float, d: int, dp: int = 0) -> None:
+        self.advance(t)
+        self.conc += d
+        self.proxied += dp
+
+    def report(self, t: float) -> tuple[float, float, int, int]:
+        """Average concurrency and proxied concurrency since the last report, and counts; then reset."""
+        self.advance(t)
+        in_use = t - self.since
+        avg = self.integral / in_use if in_use > 0 else 0.0
+        pavg = self.pintegral / in_use if in_use > 0 else 0.0
+        out = (avg, pavg, self.count, self.pcount)
+        self.integral = self.pintegral = 0.0
+        self.count = self.pcount = 0
+        self.since = t
+        return out
+
+
+@dataclass(eq=False)
+class _Pod:
+    id: int
+    slot: int
+    created: float
+    ready_at: float  # scheduled readiness (cold start drawn at creation)
+    stats: _Stats
+    state: str = _STARTING
+    ready: float = math.nan  # when it really became ready
+    drain_start: float = math.nan
+    terminated: float = math.nan
+    executing: list = field(default_factory=list)
+    queue: deque = field(default_factory=deque)
+    outstanding: int = 0  # requests sent by the activator and not finished
+    idle_since: float = 0.0
+    idle_seconds: float = 0.0
+
+
+@dataclass(eq=False)
+class ReferenceResult:
+    """What the reference produced for one configuration.
+
+    Attributes
+    ----------
+    result : ReplayResult
+        The same summary, histograms and counters as the engine's, batch of one.
+    requests : pandas.DataFrame
+        One row per request that arrived before the end: ``arrival``, ``duration``,
+        ``admitted`` (reached a queue-proxy), ``start``, ``end`` (s; NaN where it did
+        not happen), ``pod`` (pod id, -1 if none), ``outcome`` (one of
+        ``completed``, ``503``, ``504``, ``in_flight``), ``failed_in`` (for 503/504: the
+        ``activator``, the pod ``queue``, ``executing`` or the ``queue-proxy``),
+        ``via_activator``, ``queued`` (waited in a queue-proxy) and ``seq`` (order
+        of admission into the queue-proxies).
+    pod_log : pandas.DataFrame
+        One row per pod: ``pod``, ``slot``, ``created``, ``ready_at`` (scheduled),
+        ``ready`` (NaN if never), ``drain_start``, ``terminated`` (NaN if alive at
+        the end), ``state`` at the end.
+    control : pandas.DataFrame
+        One row per second boundary ``time``: what the control plane saw and did
+        (``ready``, ``starting``, ``draining``, ``stable``, ``panic``, ``valid``,
+        ``desired``, ``ebc``, ``panicking``, ``replicas``, ``mode``, ``in_path``).
+    """
+
+    result: ReplayResult
+    requests: pd.DataFrame
+    pod_log: pd.DataFrame
+    control: pd.DataFrame
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+    def latencies(self) -> np.ndarray:
+        """Exact end-to-end times of the completed requests, seconds."""
+        r = self.requests
+        done = r["outcome"] == "completed"
+        return (r["end"] - r["arrival"])[done].to_numpy()
+
+
+class _Simulation:
+    def __init__(self, trace, config, platform: Platform, seed: int, t_end: int) -> None:
+        self.spec = KPASpec.from_configs([config])
+        s = self.spec
+        self.platform = platform
+        self.t_end = t_end
+        self.cc = int(s.container_concurrency[0])
+        self.timeout = float(s.timeout_seconds[0])
+        self.stable_window = float(s.stable_window[0])
+        self.scrape = bool(s.has_scrape_target[0])
+        self.seed = seed
+        self.rng = SplitMix64(seed_state(seed))
+
+        arrivals = np.asarray(trace.arrivals, dtype=np.float64)
+        durations = np.asarray(trace.durations, dtype=np.float64)
+        self.requests = [
+            _Request(i, float(a), float(d)) for i, (a, d) in enumerate(zip(arrivals, durations)) if a < t_end
+        ]
+
+        self.events: list = []
+        self.counter = 0
+        for r in self.requests:
+            self._schedule(r.arrival, _ARRIVAL, r)
+
+        # Pods: slot i holds a live pod or None; a new pod takes the lowest free slot.
+        self.slots: list = []
+        self.pods: list[_Pod] = []
+        # Activator: FIFO queue, stats entry, round-robin position.
+        self.a_queue: deque = deque()
+        self.a_stats = _Stats(since=0.0, last=0.0)
+        self.a_entry = False
+        self.a_pushed = False
+        self.rr = 0
+        self.in_path = True
+        self.routed_proxy = True  # the mode last sent to the network
+        self.admissions = 0
+
+        self.collector = Collector(s)
+        self.decider = Decider(s, now=0.0, ready=np.zeros(1, dtype=np.int64))
+        self.rec = Reconciler(s, now=0.0)
+
+        # Outputs.
+        self.cold_delayed = 0
+        self.created = 0
+        self.scale_events = 0
+        self.from_zero = 0
+        self.live = 0
+        self.peak = 0
+        self.panic_time = 0.0
+        self.path_time = 0.0
+        self.panic_since = 0.0
+        self.path_since = 0.0
+        self.panicking = False
+        self.control: list[dict] = []
+
+        self._apply(0.0, int(self.rec.replicas[0]))
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _schedule(self, t: float, kind: int, obj) -> None:
+        heapq.heappush(self.events, (t, kind, self.counter, obj))
+        self.counter += 1
+
+    def _ready_pods(self) -> list[_Pod]:
+        return [p for p in self.slots if p is not None and p.state == _READY_STATE]
+
+    def _count(self, state: str) -> int:
+        return sum(1 for p in self.slots if p is not None and p.state == state)
+
+    def _set_panicking(self, t: float, value: bool) -> None:
+        if value != self.panicking:
+            if self.panicking:
+                self.panic_time += t - self.panic_since
+            self.panicking = value
+            self.panic_since = t
+
+    def _set_in_path(self, t: float, value: bool) -> None:
+        if value != self.in_path:
+            if self.in_path:
+                self.path_time += t - self.path_since
+            self.in_path = value
+            self.path_since = t
+
+    # -- pods ----------------------------------------------------------------------------
+
+    def _cold_start(self) -> float:
+        cs = self.platform.cold_start
+        if cs.kind == "constant":
+            return cs.shift
+        if cs.kind == "lognormal":
+            return cs.shift + math.exp(cs.mu + cs.sigma * self.rng.normal())
+        return cs.samples[self.rng.below(len(cs.samples))]
+
+    def _create_pod(self, t: float) -> None:
+        try:
+            slot = self.slots.index(None)
+        except ValueError:
+            slot = len(self.slots)
+            self.slots.append(None)
+        pod = _Pod(id=len(self.pods), slot=slot, created=t, ready_at=t + self._cold_start(),
+                   stats=_Stats(since=t, last=t), idle_since=t)
+        self.slots[slot] = pod
+        self.pods.append(pod)
+        self.created += 1
+        self.live += 1
+        self.peak = max(self.peak, self.live)
+        self._schedule(pod.ready_at, _READY, pod)
+
+    def _terminate(self, pod: _Pod, t: float) -> None:
+        if not pod.executing:
+            pod.idle_seconds += t - pod.idle_since
+        pod.state = _GONE
+        pod.terminated = t
+        self.slots[pod.slot] = None
+        self.live -= 1
+
+    def _apply(self, t: float, replicas: int) -> None:
+        """The deployment: create or remove pods until starting + ready pods equal ``replicas``."""
+        live = [p for p in self.slots if p is not None and p.state in (_STARTING, _READY_STATE)]
+        n = len(live)
+        while n < replicas:
+            self._create_pod(t)
+            n += 1
+        while n > replicas:
+            starting = [p for p in self.slots if p is not None and p.state == _STARTING]
+            if starting:
+                # newest first; among equals the highest slot
+                victim = max(starting, key=lambda p: (p.created, p.slot))
+                self._terminate(victim, max(t, victim.created))
+            else:
+                ready = self._ready_pods()
+                victim = max(ready, key=lambda p: (p.ready_at, p.slot))
+                if not victim.executing and not victim.queue:
+                    self._terminate(victim, t)
+                else:
+                    victim.state = _DRAINING
+                    victim.drain_start = t
+            n -= 1
+
+    def _maybe_finish_drain(self, pod: _Pod, t: float) -> None:
+        if pod.state == _DRAINING and not pod.executing and not pod.queue:
+            self._terminate(pod, t)
+
+    # -- requests on a pod ---------------------------------------------------------------
+
+    def _start(self, pod: _Pod, req: _Request, t: float) -> None:
+        if not pod.executing:
+            pod.idle_seconds += t - pod.idle_since
+        pod.executing.append(req)
+        req.start = t
+        end = t + req.duration
+        deadline = req.arrival + self.timeout
+        if end > deadline:
+            end = deadline
+            req.timed_out = True
+        self._schedule(end, _COMPLETE, req)
+
+    def _admit(self, pod: _Pod, req: _Request, t: float) -> bool:
+        """The request reaches ``pod``'s queue-proxy: execute, queue, or answer 503."""
+        req.pod = pod.id
+        req.admitted = t
+        pod.stats.count += 1
+        pod.stats.pcount += req.via
+        cc = self.cc
+        if cc == 0 or len(pod.executing) < cc:
+            pod.stats.change(t, 1, int(req.via))
+            req.seq = self.admissions
+            self.admissions += 1
+            self._start(pod, req, t)
+            return True
+        if len(pod.queue) < 10 * cc:
+            pod.stats.change(t, 1, int(req.via))
+            req.seq = self.admissions
+            self.admissions += 1
+            req.queued = True
+            pod.queue.append(req)
+            self._schedule(req.arrival + self.timeout, _QUEUE_TIMEOUT, req)
+            return True
+        req.outcome = "503"
+        req.failed_in = "queue-proxy"
+        req.end = t
+        return False
+
+    def _release_activator(self, pod: _Pod, req: _Request, t: float) -> None:
+        if req.via:
+            pod.outstanding -= 1
+            self.a_stats.change(t, -1)
+
+    # -- the activator -------------------------------------------------------------------
+
+    def _pick_activator(self) -> _Pod | None:
+        ready = self._ready_pods()  # slot order
+        cc = self.cc
+        if cc == 0:
+            if not ready:
+                return None
+            if len(ready) == 1:
+                return ready[0]
+            n = len(ready)
+            k1 = self.rng.below(n)
+            k2 = self.rng.below(n - 1)
+            if k2 >= k1:
+                k2 += 1
+            p1, p2 = ready[k1], ready[k2]
+            if p1.outstanding != p2.outstanding:
+                return p1 if p1.outstanding < p2.outstanding else p2
+            return p1 if self.rng.uniform() < 0.5 else p2
+        if cc <= 3:
+            for p in ready:
+                if p.outstanding < cc:
+                    return p
+            return None
+        # Round robin over slots, starting after the last pick.
+        nslots = len(self.slots)
+        for k in range(1, nslots + 1):
+            slot = (self.rr + k) % nslots
+            p = self.slots[slot]
+            if p is not None and p.state == _READY_STATE and p.outstanding < cc:
+                self.rr = slot
+                return p
+        return None
+
+    def _dispatch(self, t: float) -> None:
+        while self.a_queue:
+            pod = self._pick_activator()
+            if pod is None:
+                return
+            req = self.a_queue.popleft()
+            pod.outstanding += 1
+            if not self._admit(pod, req, t):
+                pod.outstanding -= 1
+                self.a_stats.change(t, -1)
+
+    def _into_activator(self, req: _Request, t: float) -> None:
+        req.via = True
+        pushed = False
+        if not self.a_entry:
+            # First request with no live stats entry: a fresh entry, pushed at once.
+            self.a_entry = True
+            self.a_pushed = True
+            self.a_stats = _Stats(since=t, last=t, conc=self.a_stats.conc)
+            pushed = True
+        self.a_stats.change(t, 1)
+        self.a_stats.count += 1
+        self.a_queue.append(req)
+        self._schedule(req.arrival + self.timeout, _ACT_TIMEOUT, req)
+        self._dispatch(t)
+        if pushed:
+            self._push(t)
+
+    def _push(self, t: float) -> None:
+        """The activator's immediate stat {concurrency 1, count 1}; pokes a decider that wants 0."""
+        second = int(math.floor(t))
+        one = np.ones(1)
+        self.collector.record(second, one, one)
+        if self.decider.desired_scale[0] == 0:
+            obs = self.collector.observe(second)
+            ready = np.array([len(self._ready_pods())])
+            self.decider.scale(t, ready, obs.stable, obs.panic, valid=obs.valid)
+            self._set_panicking(t, bool(self.decider.panicking[0]))
+            self._reconcile(t, ready)
+
+    # -- events --------------------------------------------------------------------------
+
+    def _on_arrival(self, req: _Request, t: float) -> None:
+        ready = self._ready_pods()
+        if not ready:
+            self.cold_delayed += 1
+        if not self.in_path and ready:
+            pod = ready[self.rng.below(len(ready))]
+            self._admit(pod, req, t)
+        else:
+            self._into_activator(req, t)
+
+    def _on_complete(self, req: _Request, t: float) -> None:
+        pod = self.pods[req.pod]
+        pod.executing.remove(req)
+        pod.stats.change(t, -1, -int(req.via))
+        if not pod.executing:
+            pod.idle_since = t
+        req.end = t
+        if req.timed_out:
+            req.outcome = "504"
+            req.failed_in = "executing"
+        else:
+            req.outcome = "completed"
+        self._release_activator(pod, req, t)
+        if pod.queue:
+            self._start(pod, pod.queue.popleft(), t)
+        self._maybe_finish_drain(pod, t)
+        if self.a_queue:
+            self._dispatch(t)
+
+    def _on_queue_timeout(self, req: _Request, t: float) -> None:
+        pod = self.pods[req.pod]
+        if req.outcome != "in_flight" or not math.isnan(req.start):
+            return  # it started (or ended) before its deadline
+        pod.queue.remove(req)
+        pod.stats.change(t, -1, -int(req.via))
+        req.outcome = "504"
+        req.failed_in = "queue"
+        req.end = t
+        self._release_activator(pod, req, t)
+        self._maybe_finish_drain(pod, t)
+        if req.via and self.a_queue:
+            self._dispatch(t)
+
+    def _on_activator_timeout(self, req: _Request, t: float) -> None:
+        if req.pod >= 0 or req.outcome != "in_flight":
+            return  # it left the activator queue
+        self.a_queue.remove(req)
+        self.a_stats.change(t, -1)
+        req.outcome = "504"
+        req.failed_in = "activator"
+        req.end = t
+
+    def _on_ready(self, pod: _Pod, t: float) -> None:
+        if pod.state != _STARTING:
+            return  # removed while starting, or already made ready with another pod
+        # Every pod due by now becomes ready at once, then the activator dispatches.
+        for p in self.slots:
+            if p is not None and p.state == _STARTING and p.ready_at <= t:
+                p.state = _READY_STATE
+                p.ready = t
+        if self.a_queue:
+            self._dispatch(t)
+
+    def _run_until(self, t1: float) -> None:
+        ev = self.events
+        while ev and ev[0][0] < t1:
+            t, kind, _, obj = heapq.heappop(ev)
+            if kind == _ARRIVAL:
+                self._on_arrival(obj, t)
+            elif kind == _COMPLETE:
+                self._on_complete(obj, t)
+            elif kind == _QUEUE_TIMEOUT:
+                self._on_queue_timeout(obj, t)
+            elif kind == _ACT_TIMEOUT:
+                self._on_activator_timeout(obj, t)
+            elif kind == _READY:
+                self._on_ready(obj, t)
+            elif kind == _SWITCH:
+                self._set_in_path(t, obj)
+
+    # -- control plane -------------------------------------------------------------------
+
+    def _reconcile(self, t: float, ready: np.ndarray):
+        prev = int(self.rec.replicas[0])
+        result = self.rec.reconcile(t, self.decider.desired_scale, self.decider.excess_burst_capacity, ready,
+                                    np.array([self.in_path]))
+        if result.patched[0]:
+            new = int(result.replicas[0])
+            self._apply(t, new)
+            self.scale_events += 1
+            self.from_zero += prev == 0 and new > 0
+        want_proxy = bool(result.mode[0] == Mode.PROXY)
+        if want_proxy != self.routed_proxy:
+            self._schedule(t + self.platform.mode_switch_delay, _SWITCH, want_proxy)
+            self.routed_proxy = want_proxy
+        return result
+
+    def _scrape(self, t: int, reports: dict) -> tuple[float, float, float, float] | None:
+        """Sample n(N) ready pods, old ones first, and estimate the revision totals (spec §4.1)."""
+        ready = self._ready_pods()
+        if not self.scrape or not ready:
+            return None
+        old = [p for p in ready if p.created <= t - self.stable_window]
+        young = [p for p in ready if not (p.created <= t - self.stable_window)]
+        order = old + young
+        n = sample_size(len(ready))
+        # Partial Fisher-Yates within the old group, then (if needed) within the young group.
+        lo, hi = 0, len(old)
+        for _ in range(2):
+            m = hi - lo
+            for i in range(min(n - lo, m)):
+                k = lo + i + self.rng.below(m - i)
+                order[lo + i], order[k] = order[k], order[lo + i]
+            if n <= hi:
+                break
+            lo, hi = hi, len(ready)
+        sums = [0.0, 0.0, 0.0, 0.0]
+        for p in order[:n]:
+            avg, pavg, cnt, pcnt = reports[p.id]
+            sums[0] += avg
+            sums[1] += pavg
+            sums[2] += cnt
+            sums[3] += pcnt
+        N = len(ready)
+        return tuple(v / n * N for v in sums)
+
+    def _boundary(self, t: int) -> None:
+        """Second boundary ``t``: reports, scrape, collector, decider, reconciler."""
+        reports = {p.id: p.stats.report(float(t)) for p in self.slots if p is not None}
+        scraped = self._scrape(t, reports)
+        if scraped is not None:
+            conc, pconc, rps, prps = scraped
+            self.collector.record(t, np.array([conc - pconc]), np.array([rps - prps]))
+
+        act = None
+        if self.a_entry:
+            avg, _, cnt, _ = self.a_stats.report(float(t))
+            cnt = float(cnt)
+            if avg == 0.0:
+                self.a_entry = False
+            if self.a_pushed:
+                avg = max(avg - 1.0, 0.0)
+                cnt = max(cnt - 1.0, 0.0)
+            act = (avg, cnt)
+            self.collector.record(t, np.array([avg]), np.array([cnt]))
+        else:
+            self.a_stats.report(float(t))
+        self.a_pushed = False
+
+        ready = np.array([len(self._ready_pods())])
+        poke = act is not None and act[0] != 0 and self.decider.desired_scale[0] == 0
+        obs = self.collector.observe(t)
+        ticked = t % 2 == 0 or poke
+        if ticked:
+            self.decider.scale(float(t), ready, obs.stable, obs.panic, valid=obs.valid)
+            self._set_panicking(float(t), bool(self.decider.panicking[0]))
+        result = self._reconcile(float(t), ready)
+        self.control.append({
+            "time": t,
+            "ready": int(ready[0]),
+            "starting": self._count(_STARTING),
+            "draining": self._count(_DRAINING),
+            "stable": float(obs.stable[0]),
+            "panic": float(obs.panic[0]),
+            "valid": bool(obs.valid[0]),
+            "ticked": bool(ticked),
+            "desired": int(self.decider.desired_scale[0]),
+            "ebc": int(self.decider.excess_burst_capacity[0]),
+            "panicking": bool(self.decider.panicking[0]),
+            "replicas": int(self.rec.replicas[0]),
+            "mode": Mode(int(result.mode[0])).name,
+            "in_path": self.in_path,
+        })
+
+    # -- the run -------------------------------------------------------------------------
+
+    def run(self, trace, timeseries: bool, max_points: int) -> ReferenceResult:
+        t_end = self.t_end
+        ts = TimeSeries.allocate(1, t_end, max_points) if timeseries else None
+        demand = trace.concurrency_per_second(0, t_end) if timeseries else None
+        stable_seen = panic_seen = 0.0
+        for s in range(t_end):
+            self._run_until(float(s + 1))
+            self._boundary(s + 1)
+            if ts is not None:
+                row = self.control[-1]
+                if row["ticked"] and row["valid"]:
+                    stable_seen, panic_seen = row["stable"], row["panic"]
+                ts.add(s, demand[s], np.array([stable_seen]), np.array([panic_seen]),
+                       np.array([row["desired"]]), np.array([row["starting"]]), np.array([row["ready"]]),
+                       np.array([row["panicking"]]), np.array([self.in_path]))
+        counters, lat_hist, wait_hist = self._counters()
+        result = ReplayResult(
+            spec=self.spec,
+            trace_name=getattr(trace, "name", ""),
+            provenance=str(getattr(trace, "provenance", "")),
+            duration=float(t_end),
+            counters=counters,
+            latency_hist=lat_hist,
+            wait_hist=wait_hist,
+            timeseries=ts.finish() if ts is not None else None,
+            seed=self.seed,
+            platform=self.platform,
+        )
+        return ReferenceResult(result=result, requests=self._request_frame(), pod_log=self._pod_frame(),
+                               control=pd.DataFrame(self.control))
+
+    def _request_frame(self) -> pd.DataFrame:
+        rows = self.requests
+        return pd.DataFrame({
+            "request": np.array([r.index for r in rows], dtype=np.int64),
+            "arrival": np.array([r.arrival for r in rows]),
+            "duration": np.array([r.duration for r in rows]),
+            "admitted": np.array([r.admitted for r in rows]),
+            "start": np.array([r.start for r in rows]),
+            "end": np.array([r.end for r in rows]),
+            "pod": np.array([r.pod for r in rows], dtype=np.int64),
+            "outcome": pd.Categorical([r.outcome for r in rows], categories=OUTCOMES),
+            "failed_in": [r.failed_in for r in rows],
+            "via_activator": np.array([r.via for r in rows], dtype=bool),
+            "queued": np.array([r.queued for r in rows], dtype=bool),
+            "seq": np.array([r.seq for r in rows], dtype=np.int64),
+        })
+
+    def _pod_frame(self) -> pd.DataFrame:
+        pods = self.pods
+        return pd.DataFrame({
+            "pod": np.array([p.id for p in pods], dtype=np.int64),
+            "slot": np.array([p.slot for p in pods], dtype=np.int64),
+            "created": np.array([p.created for p in pods]),
+            "ready_at": np.array([p.ready_at for p in pods]),
+            "ready": np.array([p.ready for p in pods]),
+            "drain_start": np.array([p.drain_start for p in pods]),
+            "terminated": np.array([p.terminated for p in pods]),
+            "state": [p.state for p in pods],
+        })
+
+    def _counters(self):
+        t_end = float(self.t_end)
+        # close the open panic and in-path intervals at the end
+        if self.panicking:
+            self.panic_time += t_end - self.panic_since
+        if self.in_path:
+            self.path_time += t_end - self.path_since
+        pod_seconds = idle = 0.0
+        for p in self.pods:
+            alive = p.state != _GONE
+            stop = t_end if alive else p.terminated
+            pod_seconds += stop - p.created
+            idle += p.idle_seconds
+            if alive and not p.executing:
+                idle += t_end - p.idle_since
+
+        lat_hist = np.zeros((1, HIST_BINS), dtype=np.int64)
+        wait_hist = np.zeros((1, HIST_BINS), dtype=np.int64)
+        counts = dict.fromkeys(OUTCOMES, 0)
+        busy = lat_max = wait_max = 0.0
+        for r in self.requests:
+            counts[r.outcome] += 1
+            if not math.isnan(r.start):  # waiting time: every request that started executing
+                wait = r.start - r.arrival
+                wait_hist[0, hist_bin(wait)] += 1
+                wait_max = max(wait_max, wait)
+            if r.outcome == "completed":
+                lat = r.end - r.arrival
+                lat_hist[0, hist_bin(lat)] += 1
+                busy += r.duration
+                lat_max = max(lat_max, lat)
+
+        def one(v, dtype=np.float64):
+            return np.array([v], dtype=dtype)
+
+        counters = {
+            "requests": one(len(self.requests), np.int64),
+            "completed": one(counts["completed"], np.int64),
+            "status_503": one(counts["503"], np.int64),
+            "status_504": one(counts["504"], np.int64),
+            "cold_start_delayed": one(self.cold_delayed, np.int64),
+            "pods_created": one(self.created, np.int64),
+            "pod_seconds": one(pod_seconds),
+            "idle_pod_seconds": one(idle),
+            "busy_seconds": one(busy),
+            "latency_max": one(lat_max),
+            "wait_max": one(wait_max),
+            "peak_pods": one(self.peak, np.int64),
+            "scale_events": one(self.scale_events, np.int64),
+            "scale_from_zero": one(self.from_zero, np.int64),
+            "panic_fraction": one(self.panic_time / t_end),
+            "activator_fraction": one(self.path_time / t_end),
+        }
+        return counters, lat_hist, wait_hist
+
+
+def simulate(
+    trace,
+    config,
+    *,
+    platform: Platform | None = None,
+    seed: int = 0,
+    duration: float | None = None,
+    timeseries: bool = False,
+    max_points: int = 2000,
+) -> ReferenceResult:
+    """Simulate one configuration event by event; the slow, exact twin of :func:`autoscale.engine.replay`.
+
+    Parameters
+    ----------
+    trace : autoscale.trace.Trace
+        Requests: arrival times and service durations, seconds.
+    config : KPAConfig
+        One configuration.
+    platform : Platform, optional
+        Cold starts and network delay; Knative's measured defaults when omitted.
+    seed : int
+        Seed of the random stream, the same as the engine's for the same seed.
+    duration : float, optional
+        Seconds to simulate from 0; by default as :func:`autoscale.engine.replay` does.
+    timeseries : bool
+        Keep the time series, as :func:`autoscale.engine.replay` does.
+
+    Returns
+    -------
+    ReferenceResult
+    """
+    platform = Platform() if platform is None else platform
+    t_end = simulated_seconds(trace, duration)
+    sim = _Simulation(trace, config, platform, seed, t_end)
+    return sim.run(trace, timeseries, max_points)
