@@ -46,9 +46,10 @@ N_CF = 11
 (
     CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
     CI_RR, CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
-    CI_INSYS,
-) = range(20)
-N_CI = 20
+    CI_INSYS, CI_PHIGH,
+) = range(21)
+N_CI = 21
+# CI_PHIGH: one past the highest pod slot this configuration has used; per-pod loops stop there.
 
 # --- latency histograms -------------------------------------------------------------------
 #: bins per decade of the latency histograms: 10**(1/100) = 2.3 % wide bins
@@ -247,7 +248,7 @@ def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, h
 @nb.njit(**_INLINE)
 def _pick_ready(pi, rng, b, npods):
     """A ready pod chosen uniformly at random (the Kubernetes service), or -1."""
-    n = pi[b, PI_STATE].size if npods < 0 else npods
+    n = npods
     nready = 0
     for p in range(n):
         if pi[b, PI_STATE, p] == READY:
@@ -271,7 +272,7 @@ def _pick_activator(pi, ci, rng, b, cc):
     CC = 0: random choice of two by fewest outstanding requests; CC 1-3: first
     available in address (slot) order; CC > 3: round robin from the last pick.
     """
-    npods = pi.shape[2]
+    npods = ci[b, CI_PHIGH]
     if cc == 0:
         nready = 0
         for p in range(npods):
@@ -369,9 +370,9 @@ def _expire_queued(pf, pi, cf, ci, b, p, t, expiry, via):
 
 
 @nb.njit(**_JIT)
-def _next_ready(pf, pi, b):
+def _next_ready(pf, pi, ci, b):
     t = INF
-    for p in range(pi.shape[2]):
+    for p in range(ci[b, CI_PHIGH]):
         if pi[b, PI_STATE, p] == STARTING and pf[b, PF_READY_AT, p] < t:
             t = pf[b, PF_READY_AT, p]
     return t
@@ -434,12 +435,12 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
                           hist_wait, rng, b, t, cc, timeout)
         elif tr == t:
             # Pods become ready (and the activator's probe finds them).
-            for p in range(pi.shape[2]):
+            for p in range(ci[b, CI_PHIGH]):
                 if pi[b, PI_STATE, p] == STARTING and pf[b, PF_READY_AT, p] <= t:
                     pi[b, PI_STATE, p] = READY
                     ci[b, CI_NSTART] -= 1
                     ci[b, CI_NREADY] += 1
-            cf[b, CF_NEXT_READY] = _next_ready(pf, pi, b)
+            cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
             if ci[b, CI_ALEN] > 0:
                 _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
                           hist_wait, rng, b, t, cc, timeout)
@@ -463,7 +464,7 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
                 ci[b, CI_COLD] += 1
             p = -1
             if ci[b, CI_INPATH] == 0:
-                p = _pick_ready(pi, rng, b, -1)
+                p = _pick_ready(pi, rng, b, ci[b, CI_PHIGH])
             if p >= 0:
                 _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait,
                        b, p, t, req, 0, cc, timeout)
@@ -504,7 +505,7 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
     ``out[b]`` receives: scraped concurrency, proxied concurrency, rps, proxied rps,
     scraped flag, activator concurrency, activator rps, activator flag.
     """
-    npods = pi.shape[2]
+    npods = ci[b, CI_PHIGH]
     if True:
         qcap = 10 * cc_arr[b]
         # Queue-proxy side: expire queued requests that reached the timeout this second.
@@ -626,6 +627,8 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
             for p in range(npods):
                 if pi[b, PI_STATE, p] == EMPTY:
                     break
+            if p + 1 > ci[b, CI_PHIGH]:
+                ci[b, CI_PHIGH] = p + 1
             pi[b, PI_STATE, p] = STARTING
             for f in range(N_PI):
                 if f != PI_STATE:
@@ -660,7 +663,7 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
                     ci[b, CI_NREADY] -= 1
                     ci[b, CI_NDRAIN] += 1
             live -= 1
-        cf[b, CF_NEXT_READY] = _next_ready(pf, pi, b)
+        cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
 
 
 @nb.njit(**_JIT)
