@@ -1,42 +1,81 @@
-"""``autoscale trace info``: the summary of a bundled trace or a trace file."""
+"""``autoscale trace info``: the summary of a bundled trace or of any trace file."""
 
 from __future__ import annotations
 
+import argparse
+
 from ..errors import TraceError
+
+__all__ = ["register", "info", "load_from_args"]
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("trace", help="inspect traces", description="Inspect traces.")
-    sub = p.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
-    info = sub.add_parser(
+    """Add ``trace`` (with its ``info`` subcommand) to the top-level subparsers."""
+    parser = subparsers.add_parser("trace", help="inspect traces", description="Inspect traces.")
+    sub = parser.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
+    p = sub.add_parser(
         "info", help="summarise a trace",
-        description="Print requests, span, mean and peak rate, duration percentiles and concurrency of a trace.",
+        description="Print the requests, span, mean and peak 1 s rate, duration percentiles and exact "
+                    "concurrency of a bundled trace or a trace file, with its provenance.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    info.add_argument("trace", nargs="?", help="a bundled trace name or a trace file")
-    info.add_argument("--format", default=None, help="azure2019, azure2021, counts, period-counts, huawei or csv")
-    info.add_argument("--function", default=None, help="only this function (hash or unique prefix)")
-    info.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
-    info.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
-    info.add_argument("--duration-unit", default=None, choices=("s", "ms"), help="unit of --duration-column")
-    info.add_argument("--list", action="store_true", help="list the bundled traces instead")
-    info.set_defaults(func=_info)
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    p.add_argument("trace", nargs="?", help="a bundled trace name (see --list) or a trace file")
+    p.add_argument("--list", action="store_true", help="list the bundled traces and exit")
+    p.add_argument("--format", default=None,
+                   help="azure2019, azure2021, counts, period-counts, huawei or csv (sniffed when omitted)")
+    p.add_argument("--function", default=None, help="only this function (a name, unique prefix or index)")
+    p.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
+    p.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
+    p.add_argument("--duration-unit", default=None, choices=("s", "ms"), help="unit of --duration-column")
+    p.add_argument("--seed", type=int, default=None, help="seed for expanded arrivals and drawn durations")
+    p.set_defaults(func=info)
+
+    def trace_help(args) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=trace_help)
 
 
-def _info(args) -> int:
+def load_from_args(args):
+    """The trace named by the parsed options (a bundled name or a file), narrowed to ``--function``."""
+    from ..trace import load
+
+    csv_options = ("time_column", "duration_column", "duration_unit")
+    given = {k: getattr(args, k) for k in (*csv_options, "seed") if getattr(args, k, None) is not None}
+    fmt = getattr(args, "format", None)
+    if any(k in given for k in csv_options) and fmt not in (None, "csv"):
+        raise TraceError(f"--time-column, --duration-column and --duration-unit apply to --format csv, not {fmt}")
+    if "duration_unit" in given and "duration_column" not in given:
+        raise TraceError("--duration-unit needs --duration-column")
+    if any(k in given for k in csv_options):
+        fmt = "csv"
+    trace = load(args.trace, format=fmt, **given)
+    if getattr(args, "function", None) is not None:
+        key = args.function
+        trace = trace.select(function=int(key) if key.isdigit() and len(key) < 6 else key)
+    return trace
+
+
+def info(args) -> int:
+    """Print the summary of one trace (or the bundled names with ``--list``)."""
     from ..trace import BUNDLED
-    from .run_cmd import load_trace
 
     if args.list:
+        width = max(map(len, BUNDLED))
         for name, entry in BUNDLED.items():
-            print(f"{name:16s} {entry.description}")
+            print(f"{name:<{width}}  {entry.description}")
         return 0
     if args.trace is None:
         raise TraceError("name a trace (a bundled name or a file), or use --list")
-    if args.format not in (None, "csv") and (args.time_column or args.duration_column):
-        raise TraceError("--time-column and --duration-column apply to --format csv only")
-    trace = load_trace(args)
+    trace = load_from_args(args)
     print(trace.summary())
-    if trace.provenance:
-        print(f"  provenance: {trace.provenance}")
+    prov = trace.provenance
+    print(f"  source: {prov.source}")
+    for note in prov.notes:
+        print(f"  note: {note}")
+    if prov.licence:
+        print(f"  licence: {prov.licence}")
+    if prov.attribution:
+        print(f"  cite: {prov.attribution}")
     return 0

@@ -1,71 +1,70 @@
-"""Traces: real recorded request logs, loaders for their formats, and synthetic workloads.
+"""Traces: requests as arrival times and service durations, loaded from real formats or generated.
+
+Modules, one concept each: :mod:`~autoscale.trace.trace` (the :class:`Trace` value),
+:mod:`~autoscale.trace.loaders` (:func:`load` by name or path),
+:mod:`~autoscale.trace.azure2019`, :mod:`~autoscale.trace.azure2021`,
+:mod:`~autoscale.trace.rates`, :mod:`~autoscale.trace.huawei`,
+:mod:`~autoscale.trace.csvtrace` (one per format), :mod:`~autoscale.trace.arrivals`
+(counts per period to arrival times), :mod:`~autoscale.trace.durations` (service-time
+distributions), :mod:`~autoscale.trace.synthetic` (seeded workloads) and
+:mod:`~autoscale.trace.bundled` (the shipped traces by name).
 
 Examples
 --------
 >>> from autoscale.trace import load
 >>> t = load("default")
->>> len(t), round(t.span / 3600)
-(3528, 8)
+>>> len(t), round(t.span / 3600), t.provenance.attribution.startswith("Shahrad")
+(11484, 8, True)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..errors import TraceError
-from . import synthetic
-from .bundled import BUNDLED, bundled_names, traces_dir
-from .loaders import azure2019, azure2021, huawei, per_period_counts, per_request_csv, per_second_counts
-from .trace import Trace, TraceSummary
+from . import durations, synthetic
+from .arrivals import DEFAULT_SEED, ArrivalRule, expand_counts
+from .azure2019 import load_azure2019
+from .azure2021 import load_azure2021
+from .bundled import BUNDLED, BundledTrace, bundled_names, traces_dir
+from .csvtrace import load_csv, save_csv
+from .durations import (
+    DEFAULT_SERVICE,
+    DurationDistribution,
+    constant,
+    empirical,
+    exponential,
+    lognormal,
+)
+from .huawei import load_huawei
+from .loaders import FORMATS, load, sniff_format
+from .rates import load_counts, load_period_counts
+from .trace import Provenance, Trace, TraceSummary
 
 __all__ = [
-    "BUNDLED", "FORMATS", "Trace", "TraceSummary", "azure2019", "azure2021", "bundled_names", "huawei", "load",
-    "per_period_counts", "per_request_csv", "per_second_counts", "synthetic", "traces_dir",
+    "BUNDLED",
+    "DEFAULT_SEED",
+    "DEFAULT_SERVICE",
+    "FORMATS",
+    "ArrivalRule",
+    "BundledTrace",
+    "DurationDistribution",
+    "Provenance",
+    "Trace",
+    "TraceSummary",
+    "bundled_names",
+    "constant",
+    "durations",
+    "empirical",
+    "expand_counts",
+    "exponential",
+    "load",
+    "load_azure2019",
+    "load_azure2021",
+    "load_counts",
+    "load_csv",
+    "load_huawei",
+    "load_period_counts",
+    "lognormal",
+    "save_csv",
+    "sniff_format",
+    "synthetic",
+    "traces_dir",
 ]
-
-#: Format names accepted by :func:`load`.
-FORMATS = {
-    "azure2019": azure2019,
-    "azure2021": azure2021,
-    "counts": per_second_counts,
-    "period-counts": per_period_counts,
-    "huawei": huawei,
-    "csv": per_request_csv,
-}
-
-
-def _sniff(path: Path) -> str:
-    if path.suffix in (".tbz2", ".bz2", ".txt"):
-        return "counts"
-    with open(path, "rb") as fh:
-        header = fh.readline().decode("utf-8", errors="replace").strip().split(",")
-    cols = set(header)
-    if "HashFunction" in cols:
-        return "azure2019"
-    if {"app", "func", "end_timestamp", "duration"} <= cols:
-        return "azure2021"
-    if header[:2] == ["day", "time"]:
-        return "huawei"
-    if cols == {"period", "count"}:
-        return "period-counts"
-    return "csv"
-
-
-def load(source, format: str | None = None, **kw) -> Trace:
-    """A trace by bundled name (see :data:`BUNDLED`) or from a file, its format sniffed when not given.
-
-    Keyword arguments go to the format's loader (for example ``seed``, ``functions``,
-    ``time_column``, ``duration_column``, ``duration_unit``, ``service``).
-    """
-    if isinstance(source, Trace):
-        return source
-    key = str(source)
-    if key in BUNDLED and format is None and not Path(key).exists():
-        return BUNDLED[key].load(**kw)
-    path = Path(key)
-    if not path.exists():
-        raise TraceError(f"{key}: no such file, and not a bundled trace ({', '.join(BUNDLED)})")
-    fmt = format or _sniff(path)
-    if fmt not in FORMATS:
-        raise TraceError(f"format = {fmt!r}, must be one of {', '.join(FORMATS)}")
-    return FORMATS[fmt](path, **kw)
