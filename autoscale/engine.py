@@ -177,8 +177,8 @@ def replay(
         ready = dp.ready
         poke = reported & (out[:, 5] != 0) & (decider.desired_scale == 0)
         tick = poke if t1 % 2 else np.ones(b, dtype=bool)
-        obs = collector.observe(t1)
         if tick.any():
+            obs = collector.observe(t1)
             decision = decider.scale(float(t1), ready, obs.stable, obs.panic, valid=obs.valid, mask=tick)
             seen = decision.valid
             stable_seen = np.where(seen, obs.stable, stable_seen)

@@ -15,23 +15,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from strategies import bursty_arrivals, make_trace  # noqa: E402
+from test_reference import BURSTY, OVERLOAD, POISSON  # noqa: E402  (the scenarios the tests use)
 
 from autoscale import KPAConfig, replay  # noqa: E402
 from autoscale.reference import simulate  # noqa: E402
 from autoscale.trace import load  # noqa: E402
-
-
-def poisson(rate, span, median=0.5, sigma=1.0, seed=1):
-    rng = np.random.default_rng(seed)
-    a = np.sort(rng.uniform(0.0, span, rng.poisson(rate * span)))
-    return make_trace(a, median * np.exp(sigma * rng.standard_normal(a.size)), name="poisson")
-
-
-def bursty(seed=0):
-    rng = np.random.default_rng(seed)
-    a = bursty_arrivals(rng, 265.0, 40.0, on=20.0, off=100.0, start=5.0)
-    return make_trace(a, 0.5 * np.exp(rng.standard_normal(a.size)), name="bursty")
 
 
 def busiest_window(trace, seconds=300):
@@ -42,9 +30,9 @@ def busiest_window(trace, seconds=300):
 
 
 SCENARIOS = {
-    "Poisson 10 req/s, 5 min": (poisson(10.0, 300.0), {}),
-    "bursty on-off (scale from zero, panic)": (bursty(), {"timeout_seconds": 10}),
-    "overload (max-scale 2, timeout 30 s)": (poisson(8.0, 300.0, sigma=0.8, seed=5), {"max_scale": 2, "timeout_seconds": 30}),
+    "Poisson 10 req/s, 5 min": (POISSON, {}),
+    "bursty on-off (scale from zero, panic)": (BURSTY, {"timeout_seconds": 10}),
+    "overload (max-scale 2, timeout 30 s)": (OVERLOAD, {"max_scale": 2, "timeout_seconds": 30}),
     "real: default trace, busiest 5 min": (busiest_window(load("default")), {}),
 }
 
