@@ -145,11 +145,12 @@ class ReplayResult:
         out["status_503"] = c["status_503"]
         out["status_504"] = c["status_504"]
         out["in_flight"] = c["requests"] - c["completed"] - c["status_503"] - c["status_504"]
+        # A bin's middle can lie above the exact maximum: never report a percentile above it.
         for name, q in QUANTILES.items():
-            out[f"latency_{name}_s"] = hist_quantile(self.latency_hist, q)
+            out[f"latency_{name}_s"] = np.minimum(hist_quantile(self.latency_hist, q), c["latency_max"])
         out["latency_max_s"] = c["latency_max"]
         for name, q in QUANTILES.items():
-            out[f"wait_{name}_s"] = hist_quantile(self.wait_hist, q)
+            out[f"wait_{name}_s"] = np.minimum(hist_quantile(self.wait_hist, q), c["wait_max"])
         out["wait_max_s"] = c["wait_max"]
         out["cold_start_delayed"] = c["cold_start_delayed"]
         out["pod_seconds"] = c["pod_seconds"]

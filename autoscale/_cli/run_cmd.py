@@ -121,7 +121,7 @@ def run(args) -> int:
     table = result.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"{len(configs)} configuration(s), seed {args.seed}")
-    keys = [c for c in table.columns if c not in _SHOWN and c != "config"]
+    keys = list(table.columns[1 : table.columns.get_loc("requests")])  # the keys that vary in the batch
     shown = table[["config", *keys, *_SHOWN]]
     with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
         print(shown.to_string(index=False) if len(shown) > 1 else shown.T.to_string(header=False))
