@@ -740,7 +740,7 @@ class DataPlane:
     """
 
     def __init__(self, arrivals, durations, container_concurrency, timeout, cold_start, seed_state,
-                 stable_window, scrape, pods=8, heap=64, activator_queue=64):
+                 stable_window, scrape, pods=8, heap=64, activator_queue=64, parallel=None):
         self.arrivals = np.ascontiguousarray(arrivals, dtype=np.float64)
         self.durations = np.ascontiguousarray(durations, dtype=np.float64)
         self.cc = np.asarray(container_concurrency, dtype=np.int64)
@@ -770,7 +770,8 @@ class DataPlane:
         self.out = np.zeros((b, 8))
         self.order = np.zeros((b, pods), dtype=np.int64)
         self._pending = None
-        self.parallel = b >= PARALLEL_MIN_BATCH and nb.get_num_threads() > 1
+        auto = b >= PARALLEL_MIN_BATCH and nb.get_num_threads() > 1
+        self.parallel = auto if parallel is None else bool(parallel)
         self._no_replicas = np.zeros(b, dtype=np.int64)
         self._no_change = np.zeros(b, dtype=np.bool_)
 

@@ -74,6 +74,7 @@ def replay(
     duration: float | None = None,
     timeseries: bool = False,
     max_points: int = 2000,
+    parallel: bool | None = None,
 ) -> ReplayResult:
     """Replay ``trace`` through the KPA for every configuration in ``configs``.
 
@@ -95,6 +96,11 @@ def replay(
         then count as ``in_flight``.
     timeseries : bool
         Keep per-configuration time series, downsampled to at most ``max_points``.
+    parallel : bool, optional
+        Run the configurations on all of numba's threads (``True``) or on one (``False``).
+        By default batches of 16 or more run in parallel. The results are identical
+        either way; choose ``False`` when other work keeps the cores busy (for example
+        several replays in parallel processes), since the threads meet once a second.
 
     Returns
     -------
@@ -110,6 +116,7 @@ def replay(
     dp = DataPlane(
         arrivals, durations, spec.container_concurrency, spec.timeout_seconds,
         _cold_start_arrays(platform, b), seed_state(seed), spec.stable_window, spec.has_scrape_target,
+        parallel=parallel,
     )
     collector = Collector(spec)
     decider = Decider(spec, now=0.0, ready=np.zeros(b, dtype=np.int64))

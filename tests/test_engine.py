@@ -87,3 +87,15 @@ def test_timeseries_and_plot():
     assert f.demand.sum() * r.timeseries.step == pytest.approx(0.4 * 800, rel=0.02)
     fig, axes = r.plot()
     assert axes[0].get_ylabel() == "concurrent requests" and axes[1].get_xlabel() == "time (s)"
+
+
+def test_parallel_and_serial_kernels_give_identical_results():
+    rng = np.random.default_rng(8)
+    a = np.sort(rng.uniform(0, 240, 2400))
+    d = rng.lognormal(np.log(0.4), 0.7, a.size)
+    cfgs = [KPAConfig(container_concurrency=cc, target_burst_capacity=tbc) for cc in (0, 1, 4, 10) for tbc in (0, 50, 211, -1)]
+    t = trace(a, d)
+    par = replay(t, cfgs, parallel=True)
+    ser = replay(t, cfgs, parallel=False)
+    assert par.summary.equals(ser.summary)
+    np.testing.assert_array_equal(par.latency_hist, ser.latency_hist)
