@@ -105,14 +105,36 @@ def _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n):
     return cs_emp[b, _below(rng, b, cs_emp_n[b])]
 
 
+#: Lower edge of each histogram bin, seconds (bin 0 is everything below 1 us).
+_HIST_EDGES = 10.0 ** (HIST_MIN_EXP + (np.arange(HIST_BINS + 1) - 1.0) / HIST_PER_DECADE)
+_HIST_EDGES[0] = 0.0
+_HIST_EDGES[-1] = np.inf
+#: log10 of the middle of each of 4096 slices of the mantissa range [1, 2): a first guess
+#: of the bin without calling log10 twice per request (it is most of the cost otherwise).
+_MANTISSA_LOG10 = np.log10(1.0 + (np.arange(4096) + 0.5) / 4096.0)
+_LOG10_2 = math.log10(2.0)
+
+
 @nb.njit(**_INLINE)
 def hist_bin(x):
-    """Histogram bin of a latency of ``x`` seconds: 0 below 1 us, then 100 bins a decade."""
+    """Histogram bin of a latency of ``x`` seconds: 0 below 1 us, then 100 bins a decade.
+
+    Bin k >= 1 holds ``[_HIST_EDGES[k], _HIST_EDGES[k + 1])``. The bin is guessed from the
+    float's exponent and mantissa, then moved to the exact edge by comparison.
+    """
     if x < 1e-6:
         return 0
-    k = 1 + int((math.log10(x) - HIST_MIN_EXP) * HIST_PER_DECADE)
-    if k >= HIST_BINS:
-        return HIST_BINS - 1
+    m, e = math.frexp(x)  # x = m * 2**e, m in [0.5, 1)
+    l10 = (e - 1) * _LOG10_2 + _MANTISSA_LOG10[int((m * 2.0 - 1.0) * 4096.0)]
+    k = 1 + int((l10 - HIST_MIN_EXP) * HIST_PER_DECADE)
+    if k < 1:
+        k = 1
+    if k > HIST_BINS - 1:
+        k = HIST_BINS - 1
+    while k > 1 and x < _HIST_EDGES[k]:
+        k -= 1
+    while k < HIST_BINS - 1 and x >= _HIST_EDGES[k + 1]:
+        k += 1
     return k
 
 

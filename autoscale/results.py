@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from .dataplane import HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
+from .dataplane import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
 
 __all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges"]
 
@@ -23,11 +23,7 @@ QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
 
 def hist_edges() -> np.ndarray:
     """Edges of the latency histogram bins, seconds: bin k covers [edges[k], edges[k+1])."""
-    k = np.arange(HIST_BINS + 1, dtype=np.float64)
-    edges = 10.0 ** (HIST_MIN_EXP + (k - 1) / HIST_PER_DECADE)
-    edges[0] = 0.0
-    edges[-1] = np.inf
-    return edges
+    return _HIST_EDGES.copy()
 
 
 def hist_quantile(counts: np.ndarray, q: float) -> np.ndarray:

@@ -60,3 +60,22 @@ def test_compiled_stream_equals_the_python_twin():
     state = np.array([seed_state(3)], dtype=np.uint64)
     twin = SplitMix64(seed_state(3))
     assert [_uniform(state, 0) for _ in range(50)] == [twin.uniform() for _ in range(50)]
+
+
+def test_histogram_bins_match_their_edges_and_log10():
+    import math
+
+    from autoscale.dataplane import HIST_BINS, hist_bin
+    from autoscale.results import hist_edges
+
+    edges = hist_edges()
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([10.0 ** rng.uniform(-7, 7, 20000), edges[1:-1], np.nextafter(edges[1:-1], 0)])
+    for x in xs:
+        k = hist_bin(float(x))
+        if x < 1e-6:
+            assert k == 0
+            continue
+        assert edges[k] <= x < edges[k + 1] or k == HIST_BINS - 1
+        naive = min(1 + int((math.log10(x) + 6) * 100), HIST_BINS - 1)
+        assert abs(k - naive) <= 1  # the same bins as log10, up to rounding at an edge
