@@ -875,9 +875,9 @@ class DataPlane:
             raise RuntimeError("replica changes already scheduled for the next second")
         self._pending = (np.asarray(replicas, dtype=np.int64).copy(), np.asarray(changed, dtype=np.bool_).copy())
 
-    def set_mode(self, at: np.ndarray, in_path: np.ndarray, mask: np.ndarray) -> None:
-        """Schedule the network to route through the activator (or not) from time ``at``."""
-        self.cf[mask, CF_SW_TIME] = at[mask]
+    def set_mode(self, at, in_path: np.ndarray, mask: np.ndarray) -> None:
+        """Schedule the network to route through the activator (or not) from time ``at`` (scalar or per row)."""
+        self.cf[mask, CF_SW_TIME] = np.broadcast_to(at, mask.shape)[mask]
         self.ci[mask, CI_SWTO] = in_path[mask].astype(np.int64)
 
     def finish(self, t_end: float) -> None:

@@ -123,7 +123,7 @@ class Decider:
         ok = np.ones(b, bool) if valid is None else np.asarray(valid, dtype=bool)
         if mask is not None:
             ok = ok & np.asarray(mask, dtype=bool)
-        now = as_batch(now, b, np.float64)
+        now = np.asarray(now, dtype=np.float64)  # a scalar, or one time per configuration
         ready_f = np.maximum(1, ready_raw).astype(np.float64)  # limits act as if 1 pod were ready
 
         max_up = np.ceil(s.max_scale_up_rate * ready_f)

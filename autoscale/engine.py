@@ -127,6 +127,7 @@ def replay(
     routed_proxy = np.ones(b, dtype=bool)  # the mode last sent to the network
     delay = platform.mode_switch_delay
     ones = np.ones(b)
+    everyone = np.ones(b, dtype=bool)
 
     panic_seconds = np.zeros(b)
     path_seconds = np.zeros(b)
@@ -192,7 +193,7 @@ def replay(
             panic_seen = np.where(seen, obs.panic, panic_seen)
         prev_replicas = rec.replicas.copy()
         result = rec.reconcile(float(t1), decider.desired_scale, decider.excess_burst_capacity, ready, dp.in_path)
-        apply(np.full(b, float(t1)), result, np.ones(b, dtype=bool), immediately=False)
+        apply(float(t1), result, everyone, immediately=False)
 
         panicking = decider.panicking
         in_path = dp.in_path

@@ -201,7 +201,7 @@ class Reconciler:
             )
         s = self.spec
         b = s.batch
-        now = as_batch(now, b, np.float64)
+        now = np.asarray(now, dtype=np.float64)  # a scalar, or one time per configuration
         desired = as_batch(desired, b, np.int64)
         ebc = as_batch(ebc, b, np.int64)
         ready = as_batch(ready, b, np.int64)
