@@ -528,108 +528,107 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
     scraped flag, activator concurrency, activator rps, activator flag.
     """
     npods = ci[b, CI_PHIGH]
-    if True:
-        qcap = 10 * cc_arr[b]
-        # Queue-proxy side: expire queued requests that reached the timeout this second.
-        to = timeout[b]
+    qcap = 10 * cc_arr[b]
+    # Queue-proxy side: expire queued requests that reached the timeout this second.
+    to = timeout[b]
+    for p in range(npods):
+        st = pi[b, PI_STATE, p]
+        if st == EMPTY or pi[b, PI_QLEN, p] == 0:
+            continue
+        # The queue is in admission order, not arrival order (a request that waited in
+        # the activator may sit behind younger ones), so every entry is checked and the
+        # survivors are compacted in place.
+        head = pi[b, PI_QHEAD, p]
+        n = pi[b, PI_QLEN, p]
+        kept = 0
+        for k in range(n):
+            code = p_queue[b, p, (head + k) % qcap]
+            expiry = arrivals[code >> 1] + to
+            if expiry <= t1:
+                pi[b, PI_QLEN, p] -= 1
+                _expire_queued(pf, pi, cf, ci, b, p, t1, expiry, code & 1)
+            else:
+                p_queue[b, p, (head + kept) % qcap] = code
+                kept += 1
+        if st == DRAINING and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
+            _terminate(pf, pi, cf, ci, b, p, t1)
+    # Per-pod averages over the second, stored; scrape samples the ready ones.
+    nready = 0
+    nold = 0
+    for p in range(npods):
+        st = pi[b, PI_STATE, p]
+        if st == EMPTY:
+            continue
+        _pod_conc(pf, pi, b, p, t1, 0, 0)
+        if st == READY:
+            if pf[b, PF_CREATED, p] <= t1 - stable_window[b]:
+                order[b, nold] = p
+                nold += 1
+            nready += 1
+    for k in range(8):
+        out[b, k] = 0.0
+    if scrape[b] and nready > 0:
+        n = sample_size(nready)
+        # old pods first, then young ones, each group in random order
+        j = nold
         for p in range(npods):
-            st = pi[b, PI_STATE, p]
-            if st == EMPTY or pi[b, PI_QLEN, p] == 0:
-                continue
-            # The queue is in admission order, not arrival order (a request that waited in
-            # the activator may sit behind younger ones), so every entry is checked and the
-            # survivors are compacted in place.
-            head = pi[b, PI_QHEAD, p]
-            n = pi[b, PI_QLEN, p]
-            kept = 0
-            for k in range(n):
-                code = p_queue[b, p, (head + k) % qcap]
-                expiry = arrivals[code >> 1] + to
-                if expiry <= t1:
-                    pi[b, PI_QLEN, p] -= 1
-                    _expire_queued(pf, pi, cf, ci, b, p, t1, expiry, code & 1)
-                else:
-                    p_queue[b, p, (head + kept) % qcap] = code
-                    kept += 1
-            if st == DRAINING and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
-                _terminate(pf, pi, cf, ci, b, p, t1)
-        # Per-pod averages over the second, stored; scrape samples the ready ones.
-        nready = 0
-        nold = 0
-        for p in range(npods):
-            st = pi[b, PI_STATE, p]
-            if st == EMPTY:
-                continue
-            _pod_conc(pf, pi, b, p, t1, 0, 0)
-            if st == READY:
-                if pf[b, PF_CREATED, p] <= t1 - stable_window[b]:
-                    order[b, nold] = p
-                    nold += 1
-                nready += 1
-        for k in range(8):
-            out[b, k] = 0.0
-        if scrape[b] and nready > 0:
-            n = sample_size(nready)
-            # old pods first, then young ones, each group in random order
-            j = nold
-            for p in range(npods):
-                if pi[b, PI_STATE, p] == READY and not (pf[b, PF_CREATED, p] <= t1 - stable_window[b]):
-                    order[b, j] = p
-                    j += 1
-            # shuffle within the old group, then within the young group (partial Fisher-Yates)
-            lo = 0
-            hi = nold
-            for _g in range(2):
-                m = hi - lo
-                take = n - lo if n - lo < m else m
-                for i in range(take):
-                    k = lo + i + _below(rng, b, m - i)
-                    tmp = order[b, lo + i]
-                    order[b, lo + i] = order[b, k]
-                    order[b, k] = tmp
-                if n <= hi:
-                    break
-                lo = hi
-                hi = nready
-            sc = 0.0
-            spc = 0.0
-            sr = 0.0
-            spr = 0.0
-            for i in range(n):
-                p = order[b, i]
-                sc += pf[b, PF_INT, p]
-                spc += pf[b, PF_PINT, p]
-                sr += pi[b, PI_ARR, p]
-                spr += pi[b, PI_PARR, p]
-            out[b, 0] = sc / n * nready
-            out[b, 1] = spc / n * nready
-            out[b, 2] = sr / n * nready
-            out[b, 3] = spr / n * nready
-            out[b, 4] = 1.0
-        for p in range(npods):
-            if pi[b, PI_STATE, p] != EMPTY:
-                pf[b, PF_INT, p] = 0.0
-                pf[b, PF_PINT, p] = 0.0
-                pi[b, PI_ARR, p] = 0
-                pi[b, PI_PARR, p] = 0
-        # Activator report: subtract the immediate first-request push; drop an idle entry.
-        _act_conc(cf, ci, b, t1, 0)
-        if ci[b, CI_AENTRY] == 1:
-            # The first report of a new stats entry averages from the entry's creation.
-            since = max(cf[b, CF_A_CREATED], t1 - 1.0)
-            avg = cf[b, CF_A_INT] / (t1 - since)
-            cnt = float(ci[b, CI_AARR])
-            if avg == 0.0:
-                ci[b, CI_AENTRY] = 0
-            if ci[b, CI_APUSHED] == 1:
-                avg = max(avg - 1.0, 0.0)
-                cnt = max(cnt - 1.0, 0.0)
-            out[b, 5] = avg
-            out[b, 6] = cnt
-            out[b, 7] = 1.0
-        ci[b, CI_APUSHED] = 0
-        cf[b, CF_A_INT] = 0.0
-        ci[b, CI_AARR] = 0
+            if pi[b, PI_STATE, p] == READY and not (pf[b, PF_CREATED, p] <= t1 - stable_window[b]):
+                order[b, j] = p
+                j += 1
+        # shuffle within the old group, then within the young group (partial Fisher-Yates)
+        lo = 0
+        hi = nold
+        for _g in range(2):
+            m = hi - lo
+            take = n - lo if n - lo < m else m
+            for i in range(take):
+                k = lo + i + _below(rng, b, m - i)
+                tmp = order[b, lo + i]
+                order[b, lo + i] = order[b, k]
+                order[b, k] = tmp
+            if n <= hi:
+                break
+            lo = hi
+            hi = nready
+        sc = 0.0
+        spc = 0.0
+        sr = 0.0
+        spr = 0.0
+        for i in range(n):
+            p = order[b, i]
+            sc += pf[b, PF_INT, p]
+            spc += pf[b, PF_PINT, p]
+            sr += pi[b, PI_ARR, p]
+            spr += pi[b, PI_PARR, p]
+        out[b, 0] = sc / n * nready
+        out[b, 1] = spc / n * nready
+        out[b, 2] = sr / n * nready
+        out[b, 3] = spr / n * nready
+        out[b, 4] = 1.0
+    for p in range(npods):
+        if pi[b, PI_STATE, p] != EMPTY:
+            pf[b, PF_INT, p] = 0.0
+            pf[b, PF_PINT, p] = 0.0
+            pi[b, PI_ARR, p] = 0
+            pi[b, PI_PARR, p] = 0
+    # Activator report: subtract the immediate first-request push; drop an idle entry.
+    _act_conc(cf, ci, b, t1, 0)
+    if ci[b, CI_AENTRY] == 1:
+        # The first report of a new stats entry averages from the entry's creation.
+        since = max(cf[b, CF_A_CREATED], t1 - 1.0)
+        avg = cf[b, CF_A_INT] / (t1 - since)
+        cnt = float(ci[b, CI_AARR])
+        if avg == 0.0:
+            ci[b, CI_AENTRY] = 0
+        if ci[b, CI_APUSHED] == 1:
+            avg = max(avg - 1.0, 0.0)
+            cnt = max(cnt - 1.0, 0.0)
+        out[b, 5] = avg
+        out[b, 6] = cnt
+        out[b, 7] = 1.0
+    ci[b, CI_APUSHED] = 0
+    cf[b, CF_A_INT] = 0.0
+    ci[b, CI_AARR] = 0
 
 
 @nb.njit(**_JIT)
@@ -641,51 +640,50 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
     it takes no new requests and terminates when it holds none.
     """
     npods = pi.shape[2]
-    if True:
-        t = now
-        live = ci[b, CI_NSTART] + ci[b, CI_NREADY]
-        want = replicas[b]
-        while live < want:
+    t = now
+    live = ci[b, CI_NSTART] + ci[b, CI_NREADY]
+    want = replicas[b]
+    while live < want:
+        for p in range(npods):
+            if pi[b, PI_STATE, p] == EMPTY:
+                break
+        if p + 1 > ci[b, CI_PHIGH]:
+            ci[b, CI_PHIGH] = p + 1
+        pi[b, PI_STATE, p] = STARTING
+        for f in range(N_PI):
+            if f != PI_STATE:
+                pi[b, f, p] = 0
+        pf[b, PF_CREATED, p] = t
+        pf[b, PF_READY_AT, p] = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
+        pf[b, PF_LAST, p] = t
+        pf[b, PF_INT, p] = 0.0
+        pf[b, PF_PINT, p] = 0.0
+        pf[b, PF_IDLE_SINCE, p] = t
+        ci[b, CI_NSTART] += 1
+        ci[b, CI_CREATED] += 1
+        live += 1
+    while live > want:
+        victim = -1
+        best = -INF
+        for p in range(npods):
+            if pi[b, PI_STATE, p] == STARTING and pf[b, PF_CREATED, p] >= best:
+                best = pf[b, PF_CREATED, p]
+                victim = p
+        if victim >= 0:
+            _terminate(pf, pi, cf, ci, b, victim, max(t, pf[b, PF_CREATED, victim]))
+        else:
             for p in range(npods):
-                if pi[b, PI_STATE, p] == EMPTY:
-                    break
-            if p + 1 > ci[b, CI_PHIGH]:
-                ci[b, CI_PHIGH] = p + 1
-            pi[b, PI_STATE, p] = STARTING
-            for f in range(N_PI):
-                if f != PI_STATE:
-                    pi[b, f, p] = 0
-            pf[b, PF_CREATED, p] = t
-            pf[b, PF_READY_AT, p] = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
-            pf[b, PF_LAST, p] = t
-            pf[b, PF_INT, p] = 0.0
-            pf[b, PF_PINT, p] = 0.0
-            pf[b, PF_IDLE_SINCE, p] = t
-            ci[b, CI_NSTART] += 1
-            ci[b, CI_CREATED] += 1
-            live += 1
-        while live > want:
-            victim = -1
-            best = -INF
-            for p in range(npods):
-                if pi[b, PI_STATE, p] == STARTING and pf[b, PF_CREATED, p] >= best:
-                    best = pf[b, PF_CREATED, p]
+                if pi[b, PI_STATE, p] == READY and pf[b, PF_READY_AT, p] >= best:
+                    best = pf[b, PF_READY_AT, p]
                     victim = p
-            if victim >= 0:
-                _terminate(pf, pi, cf, ci, b, victim, max(t, pf[b, PF_CREATED, victim]))
+            if pi[b, PI_EXEC, victim] == 0 and pi[b, PI_QLEN, victim] == 0:
+                _terminate(pf, pi, cf, ci, b, victim, t)
             else:
-                for p in range(npods):
-                    if pi[b, PI_STATE, p] == READY and pf[b, PF_READY_AT, p] >= best:
-                        best = pf[b, PF_READY_AT, p]
-                        victim = p
-                if pi[b, PI_EXEC, victim] == 0 and pi[b, PI_QLEN, victim] == 0:
-                    _terminate(pf, pi, cf, ci, b, victim, t)
-                else:
-                    pi[b, PI_STATE, victim] = DRAINING
-                    ci[b, CI_NREADY] -= 1
-                    ci[b, CI_NDRAIN] += 1
-            live -= 1
-        cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
+                pi[b, PI_STATE, victim] = DRAINING
+                ci[b, CI_NREADY] -= 1
+                ci[b, CI_NDRAIN] += 1
+        live -= 1
+    cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
 
 
 @nb.njit(**_JIT)
@@ -799,6 +797,11 @@ class DataPlane:
 
     # -- capacity ----------------------------------------------------------------------
 
+    def _make_room(self, replicas: np.ndarray) -> None:
+        """Grow the pod slots for ``replicas`` live pods beside the ones still draining."""
+        live = np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
+        self._grow_pods(int((live + self.ci[:, CI_NDRAIN]).max()))
+
     def _grow_pods(self, need: int) -> None:
         cap = self.pi.shape[2]
         if need <= cap:
@@ -850,8 +853,7 @@ class DataPlane:
             replicas, changed = self._no_replicas, self._no_change
         else:
             replicas, changed = pending
-            self._grow_pods(int((np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
-                                 + self.ci[:, CI_NDRAIN]).max()))
+            self._make_room(replicas)
             self._pending = None
         kernel = _second_parallel if self.parallel else _second_serial
         kernel(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
@@ -864,8 +866,7 @@ class DataPlane:
         """Create or remove pods now (``now`` per configuration, seconds)."""
         replicas = np.asarray(replicas, dtype=np.int64)
         changed = np.asarray(changed, dtype=np.bool_)
-        live_after = np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
-        self._grow_pods(int((live_after + self.ci[:, CI_NDRAIN]).max()))
+        self._make_room(replicas)
         _apply_replicas(np.asarray(now, dtype=np.float64), replicas, self.pf, self.pi, self.cf, self.ci,
                         self.rng, self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, changed)
 
