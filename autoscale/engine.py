@@ -138,6 +138,7 @@ def replay(
     demand = trace.concurrency_per_second(0, t_end) if timeseries else None
     stable_seen = np.zeros(b)
     panic_seen = np.zeros(b)
+    errors_seen = np.zeros((b, 2), dtype=np.int64)  # 503 and 504 so far, for the time series
 
     def apply(now, result, mask, immediately):
         nonlocal routed_proxy
@@ -202,8 +203,11 @@ def replay(
         pods = dp.ready + dp.starting + dp.draining
         np.maximum(peak_pods, pods, out=peak_pods)
         if ts is not None:
+            errors = dp.ci[:, [CI_503, CI_504]]
+            new = errors - errors_seen
+            errors_seen = errors
             ts.add(s, demand[s], stable_seen, panic_seen, decider.desired_scale, dp.starting, dp.ready,
-                   panicking, in_path)
+                   panicking, in_path, new[:, 0], new[:, 1])
 
     dp.finish(float(t_end))
     cf, ci = dp.cf, dp.ci

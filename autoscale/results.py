@@ -40,7 +40,10 @@ def hist_quantile(counts: np.ndarray, q: float) -> np.ndarray:
     return np.where(total > 0, mid, np.nan)
 
 
-_SERIES = ("demand", "stable", "panic", "desired", "starting", "ready", "panic_mode", "activator")
+_SERIES = (
+    "demand", "stable", "panic", "desired", "starting", "ready", "panic_mode", "activator", "status_503",
+    "status_504",
+)
 
 
 @dataclass
@@ -48,7 +51,8 @@ class TimeSeries:
     """Per-configuration time series, averaged into buckets of ``step`` seconds.
 
     ``values[name]`` has shape (B, points); ``time`` holds each bucket's start, seconds.
-    ``panic_mode`` and ``activator`` are the fraction of the bucket spent in that state.
+    ``panic_mode`` and ``activator`` are the fraction of the bucket spent in that state;
+    ``status_503`` and ``status_504`` are the responses of that kind per second.
     """
 
     time: np.ndarray
@@ -64,7 +68,8 @@ class TimeSeries:
         return cls(time=np.arange(points, dtype=np.float64) * step, step=step, values=values,
                    _count=np.zeros(points))
 
-    def add(self, second, demand, stable, panic, desired, starting, ready, panic_mode, activator) -> None:
+    def add(self, second, demand, stable, panic, desired, starting, ready, panic_mode, activator,
+            status_503=0, status_504=0) -> None:
         k = second // self.step
         v = self.values
         v["demand"][:, k] += demand
@@ -75,6 +80,8 @@ class TimeSeries:
         v["ready"][:, k] += ready
         v["panic_mode"][:, k] += panic_mode
         v["activator"][:, k] += activator
+        v["status_503"][:, k] += status_503
+        v["status_504"][:, k] += status_504
         self._count[k] += 1
 
     def finish(self) -> "TimeSeries":
