@@ -3,8 +3,9 @@
 The layers, top to bottom: traces (:mod:`autoscale.trace`), the data plane
 (:mod:`autoscale.dataplane`), the metric pipeline (:mod:`autoscale.windows`,
 :mod:`autoscale.collector`), the control plane (:mod:`autoscale.decider`,
-:mod:`autoscale.reconciler`), and the experiment (:mod:`autoscale.engine`,
-:mod:`autoscale.results`, :mod:`autoscale.plotting`, the CLI).
+:mod:`autoscale.reconciler`, and the other scaling policies of :mod:`autoscale.policies`),
+and the experiment (:mod:`autoscale.engine`, :mod:`autoscale.compare`, :mod:`autoscale.results`,
+:mod:`autoscale.plotting`, the CLI).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .collector import Collector, Observation
+from .compare import Comparison, compare
 from .config import Aggregation, KPAConfig, Metric, ResolvedConfig, resolve
 from .decider import Decider, Decision
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, TraceError
 from .platform import ColdStart, Platform
+from .policies import Policy, Signals
 from .reconciler import ActiveState, Mode, Reconciler
 from .results import ReplayResult
 from .spec import KPASpec
@@ -28,6 +31,7 @@ __all__ = [
     "AutoscaleError",
     "ColdStart",
     "Collector",
+    "Comparison",
     "ConfigError",
     "Decider",
     "Decision",
@@ -37,10 +41,13 @@ __all__ = [
     "Mode",
     "Observation",
     "Platform",
+    "Policy",
     "Reconciler",
     "ReplayResult",
     "ResolvedConfig",
+    "Signals",
     "TraceError",
+    "compare",
     "replay",
     "resolve",
 ]

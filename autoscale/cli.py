@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "autoscale._cli.config_cmd",
     "autoscale._cli.trace_cmd",
     "autoscale._cli.run_cmd",
+    "autoscale._cli.compare_cmd",
 )
 
 

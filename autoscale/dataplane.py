@@ -39,17 +39,22 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 # float64 per configuration: cf[b, F]
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
-    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED,
-) = range(11)
-N_CF = 11
+    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED, CF_X_LAST, CF_X_INT,
+    CF_KEEP_ALIVE, CF_FLOOR_TIME,
+) = range(15)
+N_CF = 15
 # int64 per configuration: ci[b, F]
 (
     CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
     CI_RR, CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
-    CI_INSYS, CI_PHIGH,
-) = range(21)
-N_CI = 21
+    CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR,
+) = range(24)
+N_CI = 24
 # CI_PHIGH: one past the highest pod slot this configuration has used; per-pod loops stop there.
+# CF_X_*, CI_XCONC: requests executing (not queued) and their time integral over the second.
+# CI_ON_DEMAND: an arrival that finds no room creates a pod at once (scale per request).
+# CF_KEEP_ALIVE: a ready pod idle this long is removed, while more than CI_FLOOR pods live;
+# never before CF_FLOOR_TIME, when the floor was last set (INF: pods are never retired idle).
 
 # --- latency histograms -------------------------------------------------------------------
 #: bins per decade of the latency histograms: 10**(1/100) = 2.3 % wide bins
@@ -209,6 +214,15 @@ def _act_conc(cf, ci, b, t, d):
 
 
 @nb.njit(**_INLINE)
+def _exec_conc(cf, ci, b, t, d):
+    last = cf[b, CF_X_LAST]
+    if t > last:
+        cf[b, CF_X_INT] += ci[b, CI_XCONC] * (t - last)
+        cf[b, CF_X_LAST] = t
+    ci[b, CI_XCONC] += d
+
+
+@nb.njit(**_INLINE)
 def _terminate(pf, pi, cf, ci, b, p, t):
     cf[b, CF_POD_SECONDS] += t - pf[b, PF_CREATED, p]
     if pi[b, PI_EXEC, p] == 0:
@@ -229,6 +243,7 @@ def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, r
     if pi[b, PI_EXEC, p] == 0:
         cf[b, CF_IDLE_SECONDS] += t - pf[b, PF_IDLE_SINCE, p]
     pi[b, PI_EXEC, p] += 1
+    _exec_conc(cf, ci, b, t, 1)
     arr = arrivals[req]
     end = t + durations[req]
     deadline = arr + timeout
@@ -402,7 +417,8 @@ def _next_ready(pf, pi, ci, b):
 
 @nb.njit(**_JIT)
 def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
-              pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng):
+              pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng,
+              cs_kind, cs_par, cs_emp, cs_emp_n):
     cc = cc_arr[b]
     timeout = timeout_arr[b]
     acap = a_queue.shape[1]
@@ -432,6 +448,7 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
             timed_out = info & 1
             _pod_conc(pf, pi, b, p, t, -1, -via)
             pi[b, PI_EXEC, p] -= 1
+            _exec_conc(cf, ci, b, t, -1)
             if pi[b, PI_EXEC, p] == 0:
                 pf[b, PF_IDLE_SINCE, p] = t
             ci[b, CI_INSYS] -= 1
@@ -482,7 +499,10 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
             ptr += 1
             ci[b, CI_TOTAL] += 1
             ci[b, CI_INSYS] += 1
-            if ci[b, CI_NREADY] == 0:
+            on_demand = ci[b, CI_ON_DEMAND] == 1
+            if on_demand:
+                _retire_idle(pf, pi, cf, ci, b, t)
+            elif ci[b, CI_NREADY] == 0:
                 ci[b, CI_COLD] += 1
             p = -1
             if ci[b, CI_INPATH] == 0:
@@ -505,8 +525,15 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
                 ci[b, CI_ALEN] += 1
                 _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
                           hist_wait, rng, b, t, cc, timeout)
-
-
+                if on_demand and ci[b, CI_ALEN] > 0:
+                    # Scale per request: the request found no room, so it waits for a new
+                    # instance; start one unless the instances already starting cover the queue.
+                    ci[b, CI_COLD] += 1
+                    per_pod = cc if cc > 0 else ci[b, CI_ALEN]
+                    while ci[b, CI_ALEN] > ci[b, CI_NSTART] * per_pod:
+                        ready_at = _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+                        if ready_at < cf[b, CF_NEXT_READY]:
+                            cf[b, CF_NEXT_READY] = ready_at
 
 
 _SAMPLE_X = 1.96 * 1.96 * 100.0 / (5.0 * 5.0)  # 15.3664
@@ -525,8 +552,12 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
     """End of second t1 - 1: queue-proxy and activator reports, then the scrape.
 
     ``out[b]`` receives: scraped concurrency, proxied concurrency, rps, proxied rps,
-    scraped flag, activator concurrency, activator rps, activator flag.
+    scraped flag, activator concurrency, activator rps, activator flag, the exact mean
+    number of requests executing (not queued) over the second, the exact total of
+    the ready pods' mean concurrency (every pod, not a sample), and the exact mean number
+    of requests in the system (pods and the activator).
     """
+    _retire_idle(pf, pi, cf, ci, b, t1)
     npods = ci[b, CI_PHIGH]
     qcap = 10 * cc_arr[b]
     # Queue-proxy side: expire queued requests that reached the timeout this second.
@@ -555,18 +586,26 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
     # Per-pod averages over the second, stored; scrape samples the ready ones.
     nready = 0
     nold = 0
+    exact = 0.0
+    direct = 0.0  # requests the pods hold that did not come through the activator
     for p in range(npods):
         st = pi[b, PI_STATE, p]
         if st == EMPTY:
             continue
         _pod_conc(pf, pi, b, p, t1, 0, 0)
+        direct += pf[b, PF_INT, p] - pf[b, PF_PINT, p]
         if st == READY:
+            exact += pf[b, PF_INT, p]
             if pf[b, PF_CREATED, p] <= t1 - stable_window[b]:
                 order[b, nold] = p
                 nold += 1
             nready += 1
-    for k in range(8):
+    for k in range(11):
         out[b, k] = 0.0
+    _exec_conc(cf, ci, b, t1, 0)
+    out[b, 8] = cf[b, CF_X_INT]
+    cf[b, CF_X_INT] = 0.0
+    out[b, 9] = exact
     if scrape[b] and nready > 0:
         n = sample_size(nready)
         # old pods first, then young ones, each group in random order
@@ -613,6 +652,7 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
             pi[b, PI_PARR, p] = 0
     # Activator report: subtract the immediate first-request push; drop an idle entry.
     _act_conc(cf, ci, b, t1, 0)
+    out[b, 10] = direct + cf[b, CF_A_INT]
     if ci[b, CI_AENTRY] == 1:
         # The first report of a new stats entry averages from the entry's creation.
         since = max(cf[b, CF_A_CREATED], t1 - 1.0)
@@ -632,6 +672,55 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
 
 
 @nb.njit(**_JIT)
+def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
+    """Create a pod at time t in the first empty slot (the caller made room); returns its ready time."""
+    for p in range(pi.shape[2]):
+        if pi[b, PI_STATE, p] == EMPTY:
+            break
+    if p + 1 > ci[b, CI_PHIGH]:
+        ci[b, CI_PHIGH] = p + 1
+    pi[b, PI_STATE, p] = STARTING
+    for f in range(N_PI):
+        if f != PI_STATE:
+            pi[b, f, p] = 0
+    ready_at = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
+    pf[b, PF_CREATED, p] = t
+    pf[b, PF_READY_AT, p] = ready_at
+    pf[b, PF_LAST, p] = t
+    pf[b, PF_INT, p] = 0.0
+    pf[b, PF_PINT, p] = 0.0
+    pf[b, PF_IDLE_SINCE, p] = t
+    ci[b, CI_NSTART] += 1
+    ci[b, CI_CREATED] += 1
+    return ready_at
+
+
+@nb.njit(**_JIT)
+def _retire_idle(pf, pi, cf, ci, b, t):
+    """Remove ready pods idle for the keep-alive by time t, longest idle first, down to the floor.
+
+    A pod's idle clock starts when it last finished a request, or when it became ready if
+    it never served one; it is removed at the moment its keep-alive ran out (or when the
+    floor last dropped, if later).
+    """
+    ka = cf[b, CF_KEEP_ALIVE]
+    if ka == INF:
+        return
+    while ci[b, CI_NSTART] + ci[b, CI_NREADY] > ci[b, CI_FLOOR]:
+        victim = -1
+        best = INF
+        for p in range(ci[b, CI_PHIGH]):
+            if pi[b, PI_STATE, p] == READY and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
+                expiry = max(pf[b, PF_IDLE_SINCE, p], pf[b, PF_READY_AT, p]) + ka
+                if expiry < best:
+                    best = expiry
+                    victim = p
+        if victim < 0 or best > t:
+            return
+        _terminate(pf, pi, cf, ci, b, victim, max(best, cf[b, CF_FLOOR_TIME]))
+
+
+@nb.njit(**_JIT)
 def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     """Create or remove pods so that starting + ready pods equal ``replicas``.
 
@@ -644,23 +733,7 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
     live = ci[b, CI_NSTART] + ci[b, CI_NREADY]
     want = replicas[b]
     while live < want:
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == EMPTY:
-                break
-        if p + 1 > ci[b, CI_PHIGH]:
-            ci[b, CI_PHIGH] = p + 1
-        pi[b, PI_STATE, p] = STARTING
-        for f in range(N_PI):
-            if f != PI_STATE:
-                pi[b, f, p] = 0
-        pf[b, PF_CREATED, p] = t
-        pf[b, PF_READY_AT, p] = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
-        pf[b, PF_LAST, p] = t
-        pf[b, PF_INT, p] = 0.0
-        pf[b, PF_PINT, p] = 0.0
-        pf[b, PF_IDLE_SINCE, p] = t
-        ci[b, CI_NSTART] += 1
-        ci[b, CI_CREATED] += 1
+        _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
         live += 1
     while live > want:
         victim = -1
@@ -694,7 +767,7 @@ def _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_wind
     if changed[b]:
         _apply_one(b, t0, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
     _step_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
-              h_info, p_queue, a_queue, hist_lat, hist_wait, rng)
+              h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
     _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order)
 
 
@@ -778,6 +851,7 @@ class DataPlane:
         self.cf[:, CF_SW_TIME] = INF
         self.cf[:, CF_NEXT_READY] = INF
         self.cf[:, CF_PUSH_TIME] = np.nan
+        self.cf[:, CF_KEEP_ALIVE] = INF
         self.ci = np.zeros((b, N_CI), dtype=np.int64)
         self.ci[:, CI_INPATH] = 1
         self.h_end = np.zeros((b, heap))
@@ -787,20 +861,23 @@ class DataPlane:
         self.hist_lat = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.hist_wait = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.rng = np.full(b, np.uint64(seed_state), dtype=np.uint64)
-        self.out = np.zeros((b, 8))
+        self.out = np.zeros((b, 11))
         self.order = np.zeros((b, pods), dtype=np.int64)
         self._pending = None
         auto = b >= PARALLEL_MIN_BATCH and nb.get_num_threads() > 1
         self.parallel = auto if parallel is None else bool(parallel)
         self._no_replicas = np.zeros(b, dtype=np.int64)
+        self._on_demand = False
         self._no_change = np.zeros(b, dtype=np.bool_)
 
     # -- capacity ----------------------------------------------------------------------
 
-    def _make_room(self, replicas: np.ndarray) -> None:
-        """Grow the pod slots for ``replicas`` live pods beside the ones still draining."""
+    def _make_room(self, replicas: np.ndarray, arrivals: int = 0) -> None:
+        """Grow the pod slots for ``replicas`` live pods beside the ones still draining, and
+        for one new pod per arrival where pods are created per request."""
         live = np.maximum(replicas, self.ci[:, CI_NSTART] + self.ci[:, CI_NREADY])
-        self._grow_pods(int((live + self.ci[:, CI_NDRAIN]).max()))
+        need = live + self.ci[:, CI_NDRAIN] + arrivals * self.ci[:, CI_ON_DEMAND]
+        self._grow_pods(int(need.max()))
 
     def _grow_pods(self, need: int) -> None:
         cap = self.pi.shape[2]
@@ -853,8 +930,9 @@ class DataPlane:
             replicas, changed = self._no_replicas, self._no_change
         else:
             replicas, changed = pending
-            self._make_room(replicas)
             self._pending = None
+        if pending is not None or self._on_demand:
+            self._make_room(replicas, i1 - i0)
         kernel = _second_parallel if self.parallel else _second_serial
         kernel(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
                 self.scrape, self.pf, self.pi, self.cf, self.ci, self.h_end, self.h_pod, self.h_info,
@@ -867,7 +945,8 @@ class DataPlane:
         replicas = np.asarray(replicas, dtype=np.int64)
         changed = np.asarray(changed, dtype=np.bool_)
         self._make_room(replicas)
-        _apply_replicas(np.asarray(now, dtype=np.float64), replicas, self.pf, self.pi, self.cf, self.ci,
+        now = np.ascontiguousarray(np.broadcast_to(np.asarray(now, dtype=np.float64), (self.batch,)))
+        _apply_replicas(now, replicas, self.pf, self.pi, self.cf, self.ci,
                         self.rng, self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, changed)
 
     def schedule_replicas(self, replicas: np.ndarray, changed: np.ndarray) -> None:
@@ -880,6 +959,24 @@ class DataPlane:
         """Schedule the network to route through the activator (or not) from time ``at`` (scalar or per row)."""
         self.cf[mask, CF_SW_TIME] = np.broadcast_to(at, mask.shape)[mask]
         self.ci[mask, CI_SWTO] = in_path[mask].astype(np.int64)
+
+    def set_on_demand(self, on: np.ndarray) -> None:
+        """Create a pod for each arrival that finds no room and no starting pod to wait for."""
+        on = np.asarray(on, dtype=np.bool_)
+        self.ci[:, CI_ON_DEMAND] = on
+        self._on_demand = bool(on.any())
+
+    def set_keep_alive(self, seconds: np.ndarray, mask: np.ndarray) -> None:
+        """Retire ready pods idle for ``seconds`` (``inf``: never), per configuration."""
+        seconds = np.broadcast_to(np.asarray(seconds, dtype=np.float64), mask.shape)
+        self.cf[mask, CF_KEEP_ALIVE] = seconds[mask]
+
+    def set_floor(self, now: float, floor: np.ndarray, mask: np.ndarray) -> None:
+        """Keep at least ``floor`` pods through idle retirement, from time ``now``."""
+        floor = np.asarray(floor, dtype=np.int64)
+        changed = mask & (self.ci[:, CI_FLOOR] != floor)
+        self.ci[changed, CI_FLOOR] = floor[changed]
+        self.cf[changed, CF_FLOOR_TIME] = now
 
     def finish(self, t_end: float) -> None:
         _finish(t_end, self.pf, self.pi, self.cf, self.ci)
@@ -901,6 +998,16 @@ class DataPlane:
     @property
     def in_path(self) -> np.ndarray:
         return self.ci[:, CI_INPATH].astype(bool)
+
+    @property
+    def in_system(self) -> np.ndarray:
+        """Requests in the system (queued or executing) now."""
+        return self.ci[:, CI_INSYS].copy()
+
+    @property
+    def arrived(self) -> np.ndarray:
+        """Requests that have arrived so far."""
+        return self.ci[:, CI_TOTAL].copy()
 
     @property
     def push_time(self) -> np.ndarray:

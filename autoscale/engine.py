@@ -35,8 +35,8 @@ from .dataplane import (
     CF_BUSY_SECONDS, CF_IDLE_SECONDS, CF_LAT_MAX, CF_POD_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_COLD,
     CI_CREATED, CI_DONE, CI_TOTAL, DataPlane,
 )
-from .decider import Decider
 from .platform import Platform
+from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_policy
 from .reconciler import Mode, Reconciler
 from .results import ReplayResult, TimeSeries
 from .rng import seed_state
@@ -65,10 +65,31 @@ def _cold_start_arrays(platform: Platform, batch: int):
     return kind, par, emp, emp_n
 
 
+class _History:
+    """Ring buffers of the per-second totals a policy may read (``Signals.recent``)."""
+
+    def __init__(self, batch: int, seconds: int) -> None:
+        self.seconds = seconds
+        self.buf = {name: np.zeros((batch, seconds)) for name in SIGNAL_HISTORY} if seconds else {}
+        self.pos = 0
+
+    def add(self, values: dict) -> None:
+        if not self.seconds:
+            return
+        for name, buf in self.buf.items():
+            buf[:, self.pos] = values[name]
+        self.pos = (self.pos + 1) % self.seconds
+
+    def ordered(self) -> dict:
+        p = self.pos
+        return {name: np.concatenate([buf[:, p:], buf[:, :p]], axis=1) for name, buf in self.buf.items()}
+
+
 def replay(
     trace,
     configs: KPAConfig | Sequence[KPAConfig],
     *,
+    policy=None,
     platform: Platform | None = None,
     seed: int = 0,
     duration: float | None = None,
@@ -76,14 +97,19 @@ def replay(
     max_points: int = 2000,
     parallel: bool | None = None,
 ) -> ReplayResult:
-    """Replay ``trace`` through the KPA for every configuration in ``configs``.
+    """Replay ``trace`` under a scaling policy for every configuration in ``configs``.
 
     Parameters
     ----------
     trace : autoscale.trace.Trace
         Requests: arrival times and service durations, seconds.
     configs : KPAConfig or sequence of KPAConfig
-        One configuration, or a batch run at once.
+        One configuration, or a batch run at once. Every policy reads the data-plane
+        keys (container concurrency, timeout, the target); the KPA reads them all.
+    policy : Policy, str or callable, optional
+        The scaling policy (:mod:`autoscale.policies`): an object following the
+        protocol, a registry name (``"kpa"``, ``"hpa"``, ``"fixed"``, ...), or a
+        function of the :class:`~autoscale.policies.Signals`. The KPA by default.
     platform : Platform, optional
         Cold starts and network delay; Knative's measured defaults when omitted.
     seed : int
@@ -107,27 +133,44 @@ def replay(
     ReplayResult
     """
     platform = Platform() if platform is None else platform
+    policy = as_policy("kpa" if policy is None else policy)
+    check_policy(policy)
     spec = KPASpec.from_configs(configs)
     arrivals = np.asarray(trace.arrivals, dtype=np.float64)
     durations = np.asarray(trace.durations, dtype=np.float64)
     t_end = simulated_seconds(trace, duration)
     b = spec.batch
+    ones = np.ones(b)
+    everyone = np.ones(b, dtype=bool)
+    nobody = np.zeros(b, dtype=bool)
+    kpa = policy.routing == "kpa"
+    on_demand = bool(getattr(policy, "on_demand", False))
+    wakes = bool(getattr(policy, "wakes", False))
+    period = int(getattr(policy, "period", 1))
 
     dp = DataPlane(
         arrivals, durations, spec.container_concurrency, spec.timeout_seconds,
-        _cold_start_arrays(platform, b), seed_state(seed), spec.stable_window, spec.has_scrape_target,
-        parallel=parallel,
+        _cold_start_arrays(platform, b), seed_state(seed), spec.stable_window,
+        spec.has_scrape_target if kpa else everyone, parallel=parallel,
     )
     collector = Collector(spec)
-    decider = Decider(spec, now=0.0, ready=np.zeros(b, dtype=np.int64))
-    rec = Reconciler(spec, now=0.0)
-    dp.apply_replicas(np.zeros(b), rec.replicas, np.ones(b, dtype=bool))
+    history = _History(b, int(getattr(policy, "history", 0)))
+    state = policy.start(Context(configs=list(spec.configs), spec=spec, trace=trace, platform=platform,
+                                 duration=t_end, seed=seed))
+    rec = Reconciler(spec, now=0.0) if kpa else None
+    if on_demand:
+        dp.set_on_demand(everyone)
+
+    desired = np.full(b, -1 if kpa else 0, dtype=np.int64)  # the policy's last decision
+    ebc = np.zeros(b, dtype=np.int64)
+    panicking = nobody.copy()
+    replicas = rec.replicas.copy() if kpa else np.zeros(b, dtype=np.int64)  # what the deployment wants
+    last = dict.fromkeys(SIGNAL_HISTORY, np.zeros(b))
+    arrived_seen = np.zeros(b, dtype=np.int64)
 
     bounds = np.searchsorted(arrivals, np.arange(t_end + 1, dtype=np.float64), side="left")
     routed_proxy = np.ones(b, dtype=bool)  # the mode last sent to the network
     delay = platform.mode_switch_delay
-    ones = np.ones(b)
-    everyone = np.ones(b, dtype=bool)
 
     panic_seconds = np.zeros(b)
     path_seconds = np.zeros(b)
@@ -140,21 +183,70 @@ def replay(
     panic_seen = np.zeros(b)
     errors_seen = np.zeros((b, 2), dtype=np.int64)  # 503 and 504 so far, for the time series
 
-    def apply(now, result, mask, immediately):
-        nonlocal routed_proxy
-        patched = result.patched & mask
+    def decide(now, mask, obs):
+        """One tick of the policy for the rows in ``mask``; keeps the last decision elsewhere."""
+        nonlocal desired, ebc, panicking, stable_seen, panic_seen
+        signals = Signals(
+            now=now, mask=mask, ready=dp.ready, starting=dp.starting, draining=dp.draining,
+            in_system=dp.in_system, stable=obs.stable, panic=obs.panic, valid=obs.valid,
+            _history=history.ordered(), **last,
+        )
+        out = policy.decide(state, signals)
+        wanted = np.asarray(getattr(out, "desired", out))
+        if wanted.shape != (b,):
+            wanted = np.broadcast_to(wanted, (b,))
+        if not np.all(np.isfinite(wanted)) or np.any((wanted < 0) & mask & (not kpa)):
+            raise ValueError(f"policy {policy.name!r} decided {wanted!r}: pods must be whole numbers >= 0")
+        desired = np.where(mask, np.round(wanted).astype(np.int64), desired)
+        if kpa:
+            ebc = np.asarray(out.excess_burst_capacity, dtype=np.int64)
+        flag = getattr(out, "panicking", None)
+        if flag is not None:
+            panicking = np.asarray(flag, dtype=bool)
+        seen = mask & obs.valid
+        stable_seen = np.where(seen, obs.stable, stable_seen)
+        panic_seen = np.where(seen, obs.panic, panic_seen)
+        if on_demand:
+            ka = policy.keep_alive(state)
+            if ka is not None:
+                dp.set_keep_alive(ka, mask)
+
+    def control(now, mask, immediately):
+        """Turn the decisions into replicas (and the activator's place in the path)."""
+        nonlocal routed_proxy, replicas
+        ready = dp.ready
+        if kpa:
+            result = rec.reconcile(now, desired, ebc, ready, dp.in_path, mask=None if mask is everyone else mask)
+            new, patched, want_proxy = result.replicas, result.patched & mask, result.mode == Mode.PROXY
+        elif on_demand:
+            # Requests create instances and idleness retires them; the policy keeps a floor.
+            dp.set_floor(np.max(now), desired, mask)
+            live = dp.ready + dp.starting
+            patched = mask & (desired > live)
+            new = np.where(patched, desired, live)
+            want_proxy = everyone
+        else:
+            new = np.where(mask, desired, replicas)
+            patched = mask & (new != replicas)
+            want_proxy = everyone if policy.routing == "activator" else ready == 0
         if patched.any():
             if immediately:
-                dp.apply_replicas(now, result.replicas, patched)
+                dp.apply_replicas(now, new, patched)
             else:  # at the start of the next second, which is ``now``
-                dp.schedule_replicas(result.replicas, patched)
+                dp.schedule_replicas(new, patched)
             scale_events[:] += patched
-            from_zero[:] += patched & (prev_replicas == 0) & (result.replicas > 0)
-        want_proxy = result.mode == Mode.PROXY
+            from_zero[:] += patched & (replicas == 0) & (new > 0)
+        replicas = np.where(patched, new, replicas)
         switch = mask & (want_proxy != routed_proxy)
         if switch.any():
             dp.set_mode(now + delay, want_proxy, switch)
             routed_proxy = np.where(switch, want_proxy, routed_proxy)
+
+    if not kpa:  # every other policy decides at time 0, before the first request
+        decide(0.0, everyone, collector.observe(0))
+        control(0.0, everyone, immediately=True)
+    else:
+        dp.apply_replicas(np.zeros(b), replicas, everyone)
 
     for s in range(t_end):
         # The data plane runs second s and reports at its end (the reports are recorded
@@ -166,37 +258,34 @@ def replay(
         pushed = ~np.isnan(push)
         if pushed.any():
             collector.record(s, ones, ones, pushed)
-            poke = pushed & (decider.desired_scale == 0)
+            poke = pushed & (desired == 0) if wakes else nobody
             if poke.any():
-                obs = collector.observe(s)
                 now = np.where(poke, push, float(s))
-                decider.scale(now, dp.ready, obs.stable, obs.panic, valid=obs.valid, mask=poke)
-                prev_replicas = rec.replicas.copy()
-                result = rec.reconcile(now, decider.desired_scale, decider.excess_burst_capacity, dp.ready,
-                                       dp.in_path, mask=poke)
-                apply(now, result, poke, immediately=True)
+                decide(now, poke, collector.observe(s))
+                control(now, poke, immediately=True)
 
         # Second boundary: queue-proxy and activator reports, scrape, collector.
         t1 = s + 1
         scraped = out[:, 4] > 0
         reported = out[:, 7] > 0
         # The scraper's estimate and the activator's stat land in the same bucket and add up.
-        collector.record(t1, out[:, 0] - out[:, 1] + out[:, 5], out[:, 2] - out[:, 3] + out[:, 6], scraped | reported)
+        conc = out[:, 0] - out[:, 1] + out[:, 5]
+        rps = out[:, 2] - out[:, 3] + out[:, 6]
+        collector.record(t1, conc, rps, scraped | reported)
+        arrived = dp.arrived
+        last = {"concurrency": conc, "rps": rps, "pod_concurrency": out[:, 9].copy(),
+                "system_concurrency": out[:, 10].copy(), "busy": out[:, 8].copy(),
+                "arrivals": (arrived - arrived_seen).astype(np.float64)}
+        arrived_seen = arrived
+        history.add(last)
 
-        ready = dp.ready
-        poke = reported & (out[:, 5] != 0) & (decider.desired_scale == 0)
-        tick = poke if t1 % 2 else np.ones(b, dtype=bool)
+        tick = everyone if t1 % period == 0 else nobody
+        if wakes and not t1 % period == 0:
+            tick = reported & (out[:, 5] != 0) & (desired == 0)
         if tick.any():
-            obs = collector.observe(t1)
-            decision = decider.scale(float(t1), ready, obs.stable, obs.panic, valid=obs.valid, mask=tick)
-            seen = decision.valid
-            stable_seen = np.where(seen, obs.stable, stable_seen)
-            panic_seen = np.where(seen, obs.panic, panic_seen)
-        prev_replicas = rec.replicas.copy()
-        result = rec.reconcile(float(t1), decider.desired_scale, decider.excess_burst_capacity, ready, dp.in_path)
-        apply(float(t1), result, everyone, immediately=False)
+            decide(float(t1), tick, collector.observe(t1))
+        control(float(t1), everyone, immediately=False)
 
-        panicking = decider.panicking
         in_path = dp.in_path
         panic_seconds += panicking
         path_seconds += in_path
@@ -206,7 +295,7 @@ def replay(
             errors = dp.ci[:, [CI_503, CI_504]]
             new = errors - errors_seen
             errors_seen = errors
-            ts.add(s, demand[s], stable_seen, panic_seen, decider.desired_scale, dp.starting, dp.ready,
+            ts.add(s, demand[s], stable_seen, panic_seen, desired, dp.starting, dp.ready,
                    panicking, in_path, new[:, 0], new[:, 1])
 
     dp.finish(float(t_end))
@@ -240,4 +329,6 @@ def replay(
         timeseries=ts.finish() if ts is not None else None,
         seed=seed,
         platform=platform,
+        policy=policy.name,
+        policy_params=dict(policy.params()),
     )

@@ -86,8 +86,8 @@ import pandas as pd
 from .collector import Collector
 from .dataplane import HIST_BINS, hist_bin, sample_size
 from .engine import simulated_seconds
-from .decider import Decider
 from .platform import Platform
+from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_policy
 from .reconciler import Mode, Reconciler
 from .results import ReplayResult, TimeSeries
 from .rng import SplitMix64, seed_state
@@ -221,7 +221,7 @@ class ReferenceResult:
 
 
 class _Simulation:
-    def __init__(self, trace, config, platform: Platform, seed: int, t_end: int) -> None:
+    def __init__(self, trace, config, platform: Platform, seed: int, t_end: int, policy) -> None:
         self.spec = KPASpec.from_configs([config])
         s = self.spec
         self.platform = platform
@@ -229,7 +229,12 @@ class _Simulation:
         self.cc = int(s.container_concurrency[0])
         self.timeout = float(s.timeout_seconds[0])
         self.stable_window = float(s.stable_window[0])
-        self.scrape = bool(s.has_scrape_target[0])
+        self.policy = policy
+        self.kpa = policy.routing == "kpa"
+        self.on_demand = bool(getattr(policy, "on_demand", False))
+        self.wakes = bool(getattr(policy, "wakes", False))
+        self.period = int(getattr(policy, "period", 1))
+        self.scrape = bool(s.has_scrape_target[0]) if self.kpa else True
         self.seed = seed
         self.rng = SplitMix64(seed_state(seed))
 
@@ -258,8 +263,21 @@ class _Simulation:
         self.admissions = 0
 
         self.collector = Collector(s)
-        self.decider = Decider(s, now=0.0, ready=np.zeros(1, dtype=np.int64))
-        self.rec = Reconciler(s, now=0.0)
+        self.state = policy.start(Context(configs=[config], spec=s, trace=trace, platform=platform, duration=t_end,
+                                          seed=seed))
+        self.rec = Reconciler(s, now=0.0) if self.kpa else None
+        self.desired = -1 if self.kpa else 0  # the policy's last decision
+        self.ebc = 0
+        self.replicas = int(self.rec.replicas[0]) if self.kpa else 0
+        self.keep_alive = math.inf  # on-demand policies: idle seconds before an instance is retired
+        self.floor = 0  # ... and the instances kept regardless
+        self.floor_time = 0.0
+        # Per-second totals a policy observes: requests in the system and executing.
+        self.system = _Stats(since=0.0, last=0.0)
+        self.busy = _Stats(since=0.0, last=0.0)
+        self.arrived = 0
+        self.history = {name: deque([0.0] * policy.history, maxlen=policy.history) for name in SIGNAL_HISTORY}
+        self.last = dict.fromkeys(SIGNAL_HISTORY, 0.0)
 
         # Outputs.
         self.cold_delayed = 0
@@ -275,7 +293,11 @@ class _Simulation:
         self.panicking = False
         self.control: list[dict] = []
 
-        self._apply(0.0, int(self.rec.replicas[0]))
+        if self.kpa:
+            self._apply(0.0, self.replicas)
+        else:  # every other policy decides at time 0, before the first request
+            self._decide(0.0, self.collector.observe(0))
+            self._control(0.0)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -359,6 +381,20 @@ class _Simulation:
                     victim.drain_start = t
             n -= 1
 
+    def _retire_idle(self, t: float) -> None:
+        """Remove ready instances idle for the keep-alive by ``t``, longest idle first, down to the floor."""
+        if self.keep_alive == math.inf:
+            return
+        while self._count(_STARTING) + self._count(_READY_STATE) > self.floor:
+            idle = [p for p in self._ready_pods() if not p.executing and not p.queue]
+            if not idle:
+                return
+            expiry = {p.id: max(p.idle_since, p.ready) + self.keep_alive for p in idle}
+            victim = min(idle, key=lambda p: (expiry[p.id], p.slot))
+            if expiry[victim.id] > t:
+                return
+            self._terminate(victim, max(expiry[victim.id], self.floor_time))
+
     def _maybe_finish_drain(self, pod: _Pod, t: float) -> None:
         if pod.state == _DRAINING and not pod.executing and not pod.queue:
             self._terminate(pod, t)
@@ -369,6 +405,7 @@ class _Simulation:
         if not pod.executing:
             pod.idle_seconds += t - pod.idle_since
         pod.executing.append(req)
+        self.busy.change(t, 1)
         req.start = t
         end = t + req.duration
         deadline = req.arrival + self.timeout
@@ -401,6 +438,7 @@ class _Simulation:
         req.outcome = "503"
         req.failed_in = "queue-proxy"
         req.end = t
+        self.system.change(t, -1)
         return False
 
     def _release_activator(self, pod: _Pod, req: _Request, t: float) -> None:
@@ -467,6 +505,13 @@ class _Simulation:
         self.a_queue.append(req)
         self._schedule(req.arrival + self.timeout, _ACT_TIMEOUT, req)
         self._dispatch(t)
+        if self.on_demand and self.a_queue:
+            # Scale per request: this request waits for a new instance unless the ones
+            # already starting can take every queued request.
+            self.cold_delayed += 1
+            per_pod = self.cc if self.cc > 0 else len(self.a_queue)
+            while len(self.a_queue) > self._count(_STARTING) * per_pod:
+                self._create_pod(t)
         if pushed:
             self._push(t)
 
@@ -475,18 +520,19 @@ class _Simulation:
         second = int(math.floor(t))
         one = np.ones(1)
         self.collector.record(second, one, one)
-        if self.decider.desired_scale[0] == 0:
-            obs = self.collector.observe(second)
-            ready = np.array([len(self._ready_pods())])
-            self.decider.scale(t, ready, obs.stable, obs.panic, valid=obs.valid)
-            self._set_panicking(t, bool(self.decider.panicking[0]))
-            self._reconcile(t, ready)
+        if self.wakes and self.desired == 0:
+            self._decide(t, self.collector.observe(second))
+            self._control(t)
 
     # -- events --------------------------------------------------------------------------
 
     def _on_arrival(self, req: _Request, t: float) -> None:
+        self.arrived += 1
+        self.system.change(t, 1)
+        if self.on_demand:
+            self._retire_idle(t)
         ready = self._ready_pods()
-        if not ready:
+        if not ready and not self.on_demand:
             self.cold_delayed += 1
         if not self.in_path and ready:
             pod = ready[self.rng.below(len(ready))]
@@ -497,6 +543,8 @@ class _Simulation:
     def _on_complete(self, req: _Request, t: float) -> None:
         pod = self.pods[req.pod]
         pod.executing.remove(req)
+        self.busy.change(t, -1)
+        self.system.change(t, -1)
         pod.stats.change(t, -1, -int(req.via))
         if not pod.executing:
             pod.idle_since = t
@@ -519,6 +567,7 @@ class _Simulation:
             return  # it started (or ended) before its deadline
         pod.queue.remove(req)
         pod.stats.change(t, -1, -int(req.via))
+        self.system.change(t, -1)
         req.outcome = "504"
         req.failed_in = "queue"
         req.end = t
@@ -532,6 +581,7 @@ class _Simulation:
             return  # it left the activator queue
         self.a_queue.remove(req)
         self.a_stats.change(t, -1)
+        self.system.change(t, -1)
         req.outcome = "504"
         req.failed_in = "activator"
         req.end = t
@@ -566,20 +616,63 @@ class _Simulation:
 
     # -- control plane -------------------------------------------------------------------
 
-    def _reconcile(self, t: float, ready: np.ndarray):
-        prev = int(self.rec.replicas[0])
-        result = self.rec.reconcile(t, self.decider.desired_scale, self.decider.excess_burst_capacity, ready,
-                                    np.array([self.in_path]))
-        if result.patched[0]:
-            new = int(result.replicas[0])
+    def _signals(self, t, obs) -> Signals:
+        one = lambda v: np.array([v])  # noqa: E731
+        return Signals(
+            now=t, mask=np.ones(1, dtype=bool), ready=one(len(self._ready_pods())), starting=one(self._count(_STARTING)),
+            draining=one(self._count(_DRAINING)), in_system=one(self._in_system()), stable=obs.stable,
+            panic=obs.panic, valid=obs.valid, _history={k: np.array([list(v)]) for k, v in self.history.items()},
+            **{k: one(v) for k, v in self.last.items()},
+        )
+
+    def _in_system(self) -> int:
+        return self.system.conc
+
+    def _decide(self, t: float, obs) -> None:
+        """One tick of the policy."""
+        out = self.policy.decide(self.state, self._signals(t, obs))
+        self.desired = int(np.asarray(getattr(out, "desired", out)).reshape(-1)[0])
+        if self.kpa:
+            self.ebc = int(np.asarray(out.excess_burst_capacity)[0])
+        flag = getattr(out, "panicking", None)
+        if flag is not None:
+            self._set_panicking(t, bool(np.asarray(flag)[0]))
+        if self.on_demand:
+            ka = self.policy.keep_alive(self.state)
+            if ka is not None:
+                self.keep_alive = float(np.asarray(ka).reshape(-1)[0])
+
+    def _control(self, t: float):
+        """The decision becomes replicas, and the activator's place in the path."""
+        ready = len(self._ready_pods())
+        prev = self.replicas
+        mode = None
+        if self.kpa:
+            result = self.rec.reconcile(t, np.array([self.desired]), np.array([self.ebc]), np.array([ready]),
+                                        np.array([self.in_path]))
+            new, patched = int(result.replicas[0]), bool(result.patched[0])
+            want_proxy = bool(result.mode[0] == Mode.PROXY)
+            mode = Mode(int(result.mode[0])).name
+        elif self.on_demand:
+            if self.desired != self.floor:
+                self.floor, self.floor_time = self.desired, t
+            live = self._count(_STARTING) + ready
+            patched = self.desired > live
+            new = self.desired if patched else live
+            want_proxy = True
+        else:
+            new = self.desired
+            patched = new != self.replicas
+            want_proxy = self.policy.routing == "activator" or ready == 0
+        if patched:
             self._apply(t, new)
             self.scale_events += 1
             self.from_zero += prev == 0 and new > 0
-        want_proxy = bool(result.mode[0] == Mode.PROXY)
+        self.replicas = new if patched else self.replicas
         if want_proxy != self.routed_proxy:
             self._schedule(t + self.platform.mode_switch_delay, _SWITCH, want_proxy)
             self.routed_proxy = want_proxy
-        return result
+        return mode or ("PROXY" if want_proxy else "SERVE")
 
     def _scrape(self, t: int, reports: dict) -> tuple[float, float, float, float] | None:
         """Sample n(N) ready pods, old ones first, and estimate the revision totals (spec §4.1)."""
@@ -611,12 +704,17 @@ class _Simulation:
         return tuple(v / n * N for v in sums)
 
     def _boundary(self, t: int) -> None:
-        """Second boundary ``t``: reports, scrape, collector, decider, reconciler."""
+        """Second boundary ``t``: retire idle instances, reports, scrape, collector, policy, control."""
+        if self.on_demand:
+            self._retire_idle(float(t))
         reports = {p.id: p.stats.report(float(t)) for p in self.slots if p is not None}
+        pod_conc = sum(reports[p.id][0] for p in self._ready_pods())
         scraped = self._scrape(t, reports)
+        conc = rps = 0.0
         if scraped is not None:
-            conc, pconc, rps, prps = scraped
-            self.collector.record(t, np.array([conc - pconc]), np.array([rps - prps]))
+            c, pc, r, pr = scraped
+            conc, rps = c - pc, r - pr
+            self.collector.record(t, np.array([conc]), np.array([rps]))
 
         act = None
         if self.a_entry:
@@ -628,33 +726,39 @@ class _Simulation:
                 avg = max(avg - 1.0, 0.0)
                 cnt = max(cnt - 1.0, 0.0)
             act = (avg, cnt)
+            conc, rps = conc + avg, rps + cnt
             self.collector.record(t, np.array([avg]), np.array([cnt]))
         else:
             self.a_stats.report(float(t))
         self.a_pushed = False
+        system, _, _, _ = self.system.report(float(t))
+        busy, _, _, _ = self.busy.report(float(t))
+        self.last = {"concurrency": conc, "rps": rps, "pod_concurrency": pod_conc, "system_concurrency": system,
+                     "busy": busy, "arrivals": float(self.arrived)}
+        self.arrived = 0
+        for name, buf in self.history.items():
+            buf.append(self.last[name])
 
-        ready = np.array([len(self._ready_pods())])
-        poke = act is not None and act[0] != 0 and self.decider.desired_scale[0] == 0
+        poke = self.wakes and act is not None and act[0] != 0 and self.desired == 0
         obs = self.collector.observe(t)
-        ticked = t % 2 == 0 or poke
+        ticked = t % self.period == 0 or poke
         if ticked:
-            self.decider.scale(float(t), ready, obs.stable, obs.panic, valid=obs.valid)
-            self._set_panicking(float(t), bool(self.decider.panicking[0]))
-        result = self._reconcile(float(t), ready)
+            self._decide(float(t), obs)
+        mode = self._control(float(t))
         self.control.append({
             "time": t,
-            "ready": int(ready[0]),
+            "ready": len(self._ready_pods()),
             "starting": self._count(_STARTING),
             "draining": self._count(_DRAINING),
             "stable": float(obs.stable[0]),
             "panic": float(obs.panic[0]),
             "valid": bool(obs.valid[0]),
             "ticked": bool(ticked),
-            "desired": int(self.decider.desired_scale[0]),
-            "ebc": int(self.decider.excess_burst_capacity[0]),
-            "panicking": bool(self.decider.panicking[0]),
-            "replicas": int(self.rec.replicas[0]),
-            "mode": Mode(int(result.mode[0])).name,
+            "desired": self.desired,
+            "ebc": self.ebc,
+            "panicking": self.panicking,
+            "replicas": self.replicas,
+            "mode": mode,
             "in_path": self.in_path,
         })
 
@@ -687,6 +791,8 @@ class _Simulation:
             timeseries=ts.finish() if ts is not None else None,
             seed=self.seed,
             platform=self.platform,
+            policy=self.policy.name,
+            policy_params=dict(self.policy.params()),
         )
         return ReferenceResult(result=result, requests=self._request_frame(), pod_log=self._pod_frame(),
                                control=pd.DataFrame(self.control))
@@ -781,6 +887,7 @@ def simulate(
     trace,
     config,
     *,
+    policy=None,
     platform: Platform | None = None,
     seed: int = 0,
     duration: float | None = None,
@@ -795,6 +902,8 @@ def simulate(
         Requests: arrival times and service durations, seconds.
     config : KPAConfig
         One configuration.
+    policy : Policy, str or callable, optional
+        The scaling policy, as for :func:`autoscale.engine.replay`; the KPA by default.
     platform : Platform, optional
         Cold starts and network delay; Knative's measured defaults when omitted.
     seed : int
@@ -809,6 +918,8 @@ def simulate(
     ReferenceResult
     """
     platform = Platform() if platform is None else platform
+    policy = as_policy("kpa" if policy is None else policy)
+    check_policy(policy)
     t_end = simulated_seconds(trace, duration)
-    sim = _Simulation(trace, config, platform, seed, t_end)
+    sim = _Simulation(trace, config, platform, seed, t_end, policy)
     return sim.run(trace, timeseries, max_points)

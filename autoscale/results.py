@@ -130,6 +130,8 @@ class ReplayResult:
     timeseries: TimeSeries | None
     seed: int
     platform: object
+    policy: str = "kpa"
+    policy_params: dict = field(default_factory=dict)
 
     @property
     def configs(self):
@@ -143,6 +145,7 @@ class ReplayResult:
         c = self.counters
         out = _config_columns(self.spec)
         out.insert(0, "config", np.arange(len(self)))
+        out.insert(1, "policy", self.policy)
         out["requests"] = c["requests"]
         out["completed"] = c["completed"]
         out["status_503"] = c["status_503"]

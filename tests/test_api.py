@@ -12,7 +12,8 @@ from autoscale.rng import SplitMix64, seed_state
 EXPORTED = {
     "__version__", "ActiveState", "Aggregation", "AutoscaleError", "ColdStart", "Collector", "ConfigError",
     "Decider", "Decision", "KPAConfig", "KPASpec", "Metric", "Mode", "Observation", "Platform", "Reconciler",
-    "ReplayResult", "ResolvedConfig", "TraceError", "replay", "resolve",
+    "ReplayResult", "ResolvedConfig", "TraceError", "replay", "resolve", "Comparison", "compare", "Policy",
+    "Signals",
 }
 
 

@@ -42,14 +42,18 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "run",
-        help="replay a trace through the KPA",
+        help="replay a trace through the KPA (or another policy)",
         description="Replay one trace through a batch of KPA configurations and print a summary per configuration.",
     )
     add_trace_arguments(p)
     add_config_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the random streams (default 0)")
     p.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: the whole trace)")
-    p.add_argument("--out", type=Path, default=None, help="write the full summary table as CSV")
+    p.add_argument("--policy", default="kpa", help="scaling policy (default kpa; see autoscale compare --help)")
+    p.add_argument("--param", dest="params", action="append", default=[], metavar="POLICY.KEY=VALUE",
+                   help="a policy parameter (repeatable)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="save the results: a .csv path gets the summary table, any other path a results directory")
     p.add_argument("--plot", type=Path, default=None, help="write the timeline of the first configuration")
     p.set_defaults(func=run)
 
@@ -112,22 +116,35 @@ def load_trace(args):
 def run(args) -> int:
     import pandas as pd
 
+    from ..compare import parse_policy_params
     from ..engine import replay
 
     configs, platform = build_batch(args)
     trace = load_trace(args)
-    result = replay(trace, configs, platform=platform, seed=args.seed, duration=args.duration,
-                    timeseries=args.plot is not None)
+    policy = parse_policy_params([args.policy], args.params)[args.policy]
+    result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
+                    timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"))
     table = result.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
-          f"{len(configs)} configuration(s), seed {args.seed}")
-    keys = list(table.columns[1 : table.columns.get_loc("requests")])  # the keys that vary in the batch
+          f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
+    keys = list(table.columns[2 : table.columns.get_loc("requests")])  # the keys that vary in the batch
     shown = table[["config", *keys, *_SHOWN]]
     with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
         print(shown.to_string(index=False) if len(shown) > 1 else shown.T.to_string(header=False))
+    write_outputs(result, table, args)
+    return 0
+
+
+def write_outputs(result, table, args) -> None:
+    """``--out``: the summary as CSV (a ``.csv`` path) or a results directory; ``--plot``: the timeline(s)."""
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+        if args.out.suffix == ".csv":
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            table.to_csv(args.out, index=False)
+        else:
+            from ..store import save
+
+            save(result, args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.plot is not None:
         import matplotlib
@@ -137,4 +154,3 @@ def run(args) -> int:
         args.plot.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.plot, dpi=120)
         print(f"wrote {args.plot}", file=sys.stderr)
-    return 0

@@ -1,0 +1,66 @@
+"""``autoscale compare``: several scaling policies on one trace, one row each."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError
+from .run_cmd import add_config_arguments, add_trace_arguments, build_batch, load_trace, write_outputs
+
+#: Columns printed on the terminal (the saved table has them all).
+_SHOWN = (
+    "latency_p50_s", "latency_p99_s", "cold_start_delayed", "status_503", "status_504", "pod_seconds",
+    "idle_pod_seconds", "mean_pods", "peak_pods",
+)
+
+
+def register(subparsers) -> None:
+    from ..policies import names
+
+    p = subparsers.add_parser(
+        "compare",
+        help="compare scaling policies on one trace",
+        description="Replay one trace under several scaling policies (same configuration, platform and seed) "
+                    "and print one row per policy.",
+        epilog=f"Policies: {', '.join(names())}. Parameters: --param POLICY.KEY=VALUE, for example "
+               "--param keepalive.keep_alive=300 --param hpa.metric=cpu --param fixed.replicas=4.",
+    )
+    add_trace_arguments(p)
+    add_config_arguments(p)
+    p.add_argument("--policies", required=True, help="comma list of policies, e.g. kpa,hpa,fixed,keepalive")
+    p.add_argument("--param", dest="params", action="append", default=[], metavar="POLICY.KEY=VALUE",
+                   help="a policy parameter (repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random streams (default 0)")
+    p.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: the whole trace)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="save the results: a .csv path gets the summary table, any other path a results directory")
+    p.add_argument("--plot", type=Path, default=None, help="write the policies' timelines side by side (PNG, SVG, PDF)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..compare import compare, parse_policy_params
+
+    names = [n.strip() for n in args.policies.split(",") if n.strip()]
+    if not names:
+        raise ConfigError("--policies: give at least one policy")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"--policies {args.policies!r}: a policy is named twice")
+    policies = parse_policy_params(names, args.params)
+    configs, platform = build_batch(args)
+    trace = load_trace(args)
+    cmp = compare(trace, policies, configs, platform=platform, seed=args.seed, duration=args.duration,
+                  timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"))
+    table = cmp.summary
+    print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
+          f"{len(configs)} configuration(s) x {len(policies)} policies, seed {args.seed}")
+    keys = [c for c in table.columns[2 : table.columns.get_loc("requests")]]
+    shown = table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *_SHOWN]]
+    with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
+        print(shown.to_string(index=False))
+    write_outputs(cmp, table, args)
+    return 0

@@ -1,0 +1,156 @@
+"""Several scaling policies on the same trace, the same configurations and the same random streams.
+
+Examples
+--------
+>>> from autoscale import KPAConfig
+>>> from autoscale.compare import compare
+>>> from autoscale.trace import synthetic
+>>> trace = synthetic.poisson(rate=4.0, duration=120.0, service=synthetic.constant(0.2), seed=2)
+>>> cmp = compare(trace, ["kpa", "fixed", "keepalive"], KPAConfig(container_concurrency=1))
+>>> list(cmp.summary["policy"])
+['kpa', 'fixed', 'keepalive']
+>>> bool((cmp.summary["requests"] == len(trace)).all())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .config import KPAConfig
+from .engine import replay
+from .errors import ConfigError
+from .policies import as_policy, get
+from .results import ReplayResult
+
+__all__ = ["Comparison", "compare", "parse_policy_params"]
+
+
+@dataclass(eq=False)
+class Comparison:
+    """Results of several policies on one trace: ``results[label]`` is that policy's :class:`ReplayResult`."""
+
+    results: dict[str, ReplayResult]
+    trace_name: str
+    provenance: str
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.results)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per policy and configuration; ``policy`` holds the label."""
+        frames = []
+        for label, result in self.results.items():
+            frame = result.summary
+            frame["policy"] = label
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.summary
+
+    def __getitem__(self, label: str) -> ReplayResult:
+        return self.results[label]
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def plot(self, config: int = 0):
+        """Timelines side by side, one column per policy (needs ``timeseries=True``). Returns ``(figure, axes)``."""
+        import matplotlib.pyplot as plt
+
+        from .plotting import timeline
+
+        n = len(self.results)
+        fig, axes = plt.subplots(2, n, sharex=True, sharey="row", figsize=(4.5 * n, 6), constrained_layout=True,
+                                 squeeze=False)
+        for k, (label, result) in enumerate(self.results.items()):
+            if result.timeseries is None:
+                raise ValueError("this comparison has no time series: compare with timeseries=True")
+            timeline(result, config=config, ax=axes[:, k])
+            axes[0, k].set_title(label)
+            if k:
+                axes[0, k].set_ylabel("")
+                axes[1, k].set_ylabel("")
+        return fig, axes
+
+
+def compare(
+    trace,
+    policies: Sequence | Mapping,
+    configs: KPAConfig | Sequence[KPAConfig] | None = None,
+    *,
+    platform=None,
+    seed: int = 0,
+    duration: float | None = None,
+    timeseries: bool = False,
+    parallel: bool | None = None,
+) -> Comparison:
+    """Replay ``trace`` under each policy with the same configurations, platform and seed.
+
+    Parameters
+    ----------
+    policies : sequence or mapping
+        Policies as registry names, policy objects or functions; a mapping gives each a
+        label (by default the policy's name, numbered if it repeats).
+    configs : KPAConfig or sequence, optional
+        The configurations every policy runs (the defaults by default).
+    platform, seed, duration, timeseries, parallel
+        As for :func:`autoscale.replay`.
+    """
+    configs = KPAConfig() if configs is None else configs
+    if isinstance(policies, Mapping):
+        items = [(str(label), as_policy(p)) for label, p in policies.items()]
+    else:
+        items = []
+        for p in policies:
+            pol = as_policy(p)
+            label, k = pol.name, 2
+            while label in dict(items):
+                label, k = f"{pol.name}-{k}", k + 1
+            items.append((label, pol))
+    if not items:
+        raise ConfigError("compare needs at least one policy")
+    results = {}
+    for label, pol in items:
+        results[label] = replay(trace, configs, policy=pol, platform=platform, seed=seed, duration=duration,
+                                timeseries=timeseries, parallel=parallel)
+    return Comparison(results=results, trace_name=getattr(trace, "name", ""),
+                      provenance=str(getattr(trace, "provenance", "")))
+
+
+def _literal(text: str):
+    low = text.strip().lower()
+    if low in ("none", "null"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_policy_params(names: Sequence[str], params: Sequence[str]) -> dict:
+    """Build labelled policies from names and ``POLICY.KEY=VALUE`` parameters.
+
+    >>> parse_policy_params(["kpa", "fixed"], ["fixed.replicas=3"])
+    {'kpa': kpa(), 'fixed': fixed(replicas=3)}
+    """
+    by_name: dict[str, dict] = {n: {} for n in names}
+    for item in params:
+        head, sep, value = item.partition("=")
+        name, dot, key = head.partition(".")
+        if not sep or not dot or not key:
+            raise ConfigError(f"--param {item!r}: expected POLICY.KEY=VALUE, for example keepalive.keep_alive=300")
+        if name not in by_name:
+            raise ConfigError(f"--param {item!r}: policy {name!r} is not among --policies ({', '.join(names)})")
+        by_name[name][key.strip()] = _literal(value)
+    return {name: get(name, **kw) for name, kw in by_name.items()}
