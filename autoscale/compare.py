@@ -26,7 +26,7 @@ from .errors import ConfigError
 from .policies import as_policy, get
 from .results import ReplayResult
 
-__all__ = ["Comparison", "compare", "parse_policy_params"]
+__all__ = ["Comparison", "compare", "parse_policy_params", "side_by_side"]
 
 
 @dataclass(eq=False)
@@ -62,22 +62,27 @@ class Comparison:
 
     def plot(self, config: int = 0):
         """Timelines side by side, one column per policy (needs ``timeseries=True``). Returns ``(figure, axes)``."""
-        import matplotlib.pyplot as plt
+        return side_by_side([(label, result, config) for label, result in self.results.items()])
 
-        from .plotting import timeline
 
-        n = len(self.results)
-        fig, axes = plt.subplots(2, n, sharex=True, sharey="row", figsize=(4.5 * n, 6), constrained_layout=True,
-                                 squeeze=False)
-        for k, (label, result) in enumerate(self.results.items()):
-            if result.timeseries is None:
-                raise ValueError("this comparison has no time series: compare with timeseries=True")
-            timeline(result, config=config, ax=axes[:, k])
-            axes[0, k].set_title(label)
-            if k:
-                axes[0, k].set_ylabel("")
-                axes[1, k].set_ylabel("")
-        return fig, axes
+def side_by_side(panels):
+    """Timelines in columns, one per ``(title, result, configuration index)``; returns ``(figure, axes)``."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import timeline
+
+    n = len(panels)
+    fig, axes = plt.subplots(2, n, sharex=True, sharey="row", figsize=(4.5 * n, 6), constrained_layout=True,
+                             squeeze=False)
+    for k, (title, result, config) in enumerate(panels):
+        if result.timeseries is None:
+            raise ValueError("no time series to plot: replay with timeseries=True")
+        timeline(result, config=config, ax=axes[:, k])
+        axes[0, k].set_title(title)
+        if k:
+            axes[0, k].set_ylabel("")
+            axes[1, k].set_ylabel("")
+    return fig, axes
 
 
 def compare(
@@ -90,6 +95,8 @@ def compare(
     duration: float | None = None,
     timeseries: bool = False,
     parallel: bool | None = None,
+    invocations: Sequence[str] = ("sync",),
+    invocation=None,
 ) -> Comparison:
     """Replay ``trace`` under each policy with the same configurations, platform and seed.
 
@@ -102,6 +109,11 @@ def compare(
         The configurations every policy runs (the defaults by default).
     platform, seed, duration, timeseries, parallel
         As for :func:`autoscale.replay`.
+    invocations : sequence of "sync" and "async"
+        Run every policy synchronously, asynchronously, or both (labels get " (async)").
+    invocation : autoscale.invocation.Async, optional
+        The asynchronous settings (the defaults of :class:`~autoscale.invocation.Async`
+        when omitted).
     """
     configs = KPAConfig() if configs is None else configs
     if isinstance(policies, Mapping):
@@ -116,10 +128,19 @@ def compare(
             items.append((label, pol))
     if not items:
         raise ConfigError("compare needs at least one policy")
+    if "async" in invocations and invocation is None:
+        from .invocation import Async
+
+        invocation = Async()
     results = {}
-    for label, pol in items:
-        results[label] = replay(trace, configs, policy=pol, platform=platform, seed=seed, duration=duration,
-                                timeseries=timeseries, parallel=parallel)
+    for mode in invocations:
+        if mode not in ("sync", "async"):
+            raise ConfigError(f"invocation {mode!r}: must be 'sync' or 'async'")
+        for label, pol in items:
+            key = label if mode == "sync" else f"{label} (async)"
+            results[key] = replay(trace, configs, policy=pol, platform=platform, seed=seed, duration=duration,
+                                  timeseries=timeseries, parallel=parallel,
+                                  invocation=invocation if mode == "async" else None)
     return Comparison(results=results, trace_name=getattr(trace, "name", ""),
                       provenance=str(getattr(trace, "provenance", "")))
 

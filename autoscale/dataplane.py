@@ -40,21 +40,29 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
     CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED, CF_X_LAST, CF_X_INT,
-    CF_KEEP_ALIVE, CF_FLOOR_TIME,
-) = range(15)
-N_CF = 15
+    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP,
+) = range(17)
+N_CF = 17
 # int64 per configuration: ci[b, F]
 (
     CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
     CI_RR, CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
-    CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR,
-) = range(24)
-N_CI = 24
+    CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR, CI_ACAP, CI_AREJ, CI_ASYNC, CI_NFIN, CI_BHEAD,
+    CI_BLEN, CI_BINF, CI_BCONC,
+) = range(32)
+N_CI = 32
 # CI_PHIGH: one past the highest pod slot this configuration has used; per-pod loops stop there.
 # CF_X_*, CI_XCONC: requests executing (not queued) and their time integral over the second.
 # CI_ON_DEMAND: an arrival that finds no room creates a pod at once (scale per request).
 # CF_KEEP_ALIVE: a ready pod idle this long is removed, while more than CI_FLOOR pods live;
 # never before CF_FLOOR_TIME, when the floor was last set (INF: pods are never retired idle).
+# CI_ACAP: requests the activator may hold for this configuration (-1: no limit); beyond it
+# an arrival is answered 503 (counted in CI_AREJ too).
+# Asynchronous invocation (CI_ASYNC = 1): requests wait in a backlog ring (CI_BHEAD, CI_BLEN)
+# of attempt ids, each with its own ready time, and are dispatched into the service in
+# order while fewer than CI_BCONC are in flight (0: no limit; CI_BINF in flight) and at
+# least CF_BGAP seconds apart (CF_BNEXT: the earliest next dispatch). Every attempt that
+# ends is written to the finish buffer (id, code 0 done / 1 503 / 2 504, time), CI_NFIN of them.
 
 # --- latency histograms -------------------------------------------------------------------
 #: bins per decade of the latency histograms: 10**(1/100) = 2.3 % wide bins
@@ -223,6 +231,18 @@ def _exec_conc(cf, ci, b, t, d):
 
 
 @nb.njit(**_INLINE)
+def _ended(fin, ci, b, req, code, t):
+    """An asynchronous attempt ended: record it for the dispatcher and free its slot."""
+    if ci[b, CI_ASYNC] == 1:
+        k = ci[b, CI_NFIN]
+        fin[b, k, 0] = req
+        fin[b, k, 1] = code
+        fin[b, k, 2] = t
+        ci[b, CI_NFIN] = k + 1
+        ci[b, CI_BINF] -= 1
+
+
+@nb.njit(**_INLINE)
 def _terminate(pf, pi, cf, ci, b, p, t):
     cf[b, CF_POD_SECONDS] += t - pf[b, PF_CREATED, p]
     if pi[b, PI_EXEC, p] == 0:
@@ -259,7 +279,7 @@ def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, r
 
 
 @nb.njit(**_INLINE)
-def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait,
+def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
            b, p, t, req, via, cc, timeout):
     """A request reaches pod p's queue-proxy: execute, queue, or 503."""
     pi[b, PI_ARR, p] += 1
@@ -279,6 +299,7 @@ def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, h
         return True
     ci[b, CI_503] += 1
     ci[b, CI_INSYS] -= 1
+    _ended(fin, ci, b, req, 1, t)
     return False
 
 
@@ -357,7 +378,7 @@ def _pick_activator(pi, ci, rng, b, cc):
 
 @nb.njit(**_JIT)
 def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-              hist_wait, rng, b, t, cc, timeout):
+              hist_wait, fin, rng, b, t, cc, timeout):
     """Send queued activator requests to pods while some pod has room."""
     acap = a_queue.shape[1]
     while ci[b, CI_ALEN] > 0:
@@ -369,14 +390,14 @@ def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue
         ci[b, CI_AHEAD] = (head + 1) % acap
         ci[b, CI_ALEN] -= 1
         pi[b, PI_ACT, p] += 1
-        if not _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait,
+        if not _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
                       b, p, t, req, 1, cc, timeout):
             pi[b, PI_ACT, p] -= 1
             _act_conc(cf, ci, b, t, -1)
 
 
 @nb.njit(**_JIT)
-def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait,
+def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
                    b, p, t, cc, timeout):
     """Start the next queued request on pod p, answering 504 for any that expired."""
     qcap = 10 * cc
@@ -388,7 +409,7 @@ def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_
         req = code >> 1
         via = code & 1
         if arrivals[req] + timeout <= t:
-            _expire_queued(pf, pi, cf, ci, b, p, t, arrivals[req] + timeout, via)
+            _expire_queued(pf, pi, cf, ci, fin, b, p, t, arrivals[req] + timeout, via, req)
             continue
         w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout)
         hist_wait[b, hist_bin(w)] += 1
@@ -396,11 +417,12 @@ def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_
 
 
 @nb.njit(**_INLINE)
-def _expire_queued(pf, pi, cf, ci, b, p, t, expiry, via):
+def _expire_queued(pf, pi, cf, ci, fin, b, p, t, expiry, via, req):
     """A request queued in a pod's queue-proxy timed out: 504."""
     _pod_conc(pf, pi, b, p, max(expiry, pf[b, PF_LAST, p]), -1, -via)
     ci[b, CI_504] += 1
     ci[b, CI_INSYS] -= 1
+    _ended(fin, ci, b, req, 2, max(expiry, pf[b, PF_LAST, p]))
     if via:
         pi[b, PI_ACT, p] -= 1
         _act_conc(cf, ci, b, max(expiry, cf[b, CF_A_LAST]), -1)
@@ -415,16 +437,80 @@ def _next_ready(pf, pi, ci, b):
     return t
 
 
+@nb.njit(**_INLINE)
+def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait, fin, rng,
+            cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout):
+    """Request ``req`` reaches the revision at time t: a random ready pod, or the activator."""
+    acap = a_queue.shape[1]
+    ci[b, CI_TOTAL] += 1
+    ci[b, CI_INSYS] += 1
+    on_demand = ci[b, CI_ON_DEMAND] == 1
+    if on_demand:
+        _retire_idle(pf, pi, cf, ci, b, t)
+    elif ci[b, CI_NREADY] == 0:
+        ci[b, CI_COLD] += 1
+    p = -1
+    if ci[b, CI_INPATH] == 0:
+        p = _pick_ready(pi, rng, b, ci[b, CI_PHIGH])
+    if p >= 0:
+        _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
+               b, p, t, req, 0, cc, timeout)
+        return
+    if ci[b, CI_ACAP] >= 0 and ci[b, CI_ACONC] >= ci[b, CI_ACAP]:
+        # The activator pool's share for this revision is full.
+        ci[b, CI_503] += 1
+        ci[b, CI_AREJ] += 1
+        ci[b, CI_INSYS] -= 1
+        _ended(fin, ci, b, req, 1, t)
+        return
+    # Into the activator: the first request with no live stats entry is pushed to the
+    # autoscaler at once (and may poke it).
+    if ci[b, CI_AENTRY] == 0:
+        ci[b, CI_AENTRY] = 1
+        ci[b, CI_APUSHED] = 1
+        cf[b, CF_PUSH_TIME] = t
+        cf[b, CF_A_CREATED] = t
+    _act_conc(cf, ci, b, t, 1)
+    ci[b, CI_AARR] += 1
+    slot = (ci[b, CI_AHEAD] + ci[b, CI_ALEN]) % acap
+    a_queue[b, slot] = req
+    ci[b, CI_ALEN] += 1
+    _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
+              hist_wait, fin, rng, b, t, cc, timeout)
+    if on_demand and ci[b, CI_ALEN] > 0:
+        # Scale per request: the request found no room, so it waits for a new
+        # instance; start one unless the instances already starting cover the queue.
+        ci[b, CI_COLD] += 1
+        per_pod = cc if cc > 0 else ci[b, CI_ALEN]
+        while ci[b, CI_ALEN] > ci[b, CI_NSTART] * per_pod:
+            ready_at = _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+            if ready_at < cf[b, CF_NEXT_READY]:
+                cf[b, CF_NEXT_READY] = ready_at
+
+
+@nb.njit(**_INLINE)
+def _next_dispatch(cf, ci, bq, att_ready, b):
+    """When the asynchronous dispatcher sends the head of the backlog next (INF: not now)."""
+    if ci[b, CI_BLEN] == 0:
+        return INF
+    if ci[b, CI_BCONC] > 0 and ci[b, CI_BINF] >= ci[b, CI_BCONC]:
+        return INF
+    return max(att_ready[bq[b, ci[b, CI_BHEAD]]], cf[b, CF_BNEXT])
+
+
 @nb.njit(**_JIT)
-def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
+def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
               pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng,
-              cs_kind, cs_par, cs_emp, cs_emp_n):
+              cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready):
     cc = cc_arr[b]
     timeout = timeout_arr[b]
     acap = a_queue.shape[1]
-    ptr = i0
+    bcap = bq.shape[1]
+    ptr = cur[b]
+    i1 = end[b]
     while True:
         ta = arrivals[ptr] if ptr < i1 else INF
+        tb = _next_dispatch(cf, ci, bq, att_ready, b)
         tc = h_end[b, 0] if ci[b, CI_HSIZE] > 0 else INF
         tr = cf[b, CF_NEXT_READY]
         tt = arrivals[a_queue[b, ci[b, CI_AHEAD]]] + timeout if ci[b, CI_ALEN] > 0 else INF
@@ -435,7 +521,9 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
             tr = t0
         if ts < t0:
             ts = t0
-        t = min(ta, tc, tr, tt, ts)
+        if tb < t0:
+            tb = t0
+        t = min(ta, tb, tc, tr, tt, ts)
         if t >= t1:
             break
         if tc == t:
@@ -454,6 +542,7 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
             ci[b, CI_INSYS] -= 1
             if timed_out:
                 ci[b, CI_504] += 1
+                _ended(fin, ci, b, req, 2, t)
             else:
                 ci[b, CI_DONE] += 1
                 lat = t - arrivals[req]
@@ -461,17 +550,18 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
                 if lat > cf[b, CF_LAT_MAX]:
                     cf[b, CF_LAT_MAX] = lat
                 cf[b, CF_BUSY_SECONDS] += durations[req]
+                _ended(fin, ci, b, req, 0, t)
             if via:
                 pi[b, PI_ACT, p] -= 1
                 _act_conc(cf, ci, b, t, -1)
             if pi[b, PI_QLEN, p] > 0:
                 _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue,
-                               hist_wait, b, p, t, cc, timeout)
+                               hist_wait, fin, b, p, t, cc, timeout)
             if pi[b, PI_STATE, p] == DRAINING and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
                 _terminate(pf, pi, cf, ci, b, p, t)
             if ci[b, CI_ALEN] > 0:
                 _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-                          hist_wait, rng, b, t, cc, timeout)
+                          hist_wait, fin, rng, b, t, cc, timeout)
         elif tr == t:
             # Pods become ready (and the activator's probe finds them).
             for p in range(ci[b, CI_PHIGH]):
@@ -482,58 +572,35 @@ def _step_one(b, t0, t1, i0, i1, arrivals, durations, cc_arr, timeout_arr,
             cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
             if ci[b, CI_ALEN] > 0:
                 _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-                          hist_wait, rng, b, t, cc, timeout)
+                          hist_wait, fin, rng, b, t, cc, timeout)
         elif ts == t:
             ci[b, CI_INPATH] = ci[b, CI_SWTO]
             cf[b, CF_SW_TIME] = INF
         elif tt == t:
             # The oldest request waiting in the activator reaches the revision timeout.
+            req = a_queue[b, ci[b, CI_AHEAD]]
             ci[b, CI_AHEAD] = (ci[b, CI_AHEAD] + 1) % acap
             ci[b, CI_ALEN] -= 1
             ci[b, CI_504] += 1
             ci[b, CI_INSYS] -= 1
             _act_conc(cf, ci, b, t, -1)
+            _ended(fin, ci, b, req, 2, t)
+        elif tb == t:
+            # The asynchronous dispatcher sends the next attempt of its backlog.
+            req = bq[b, ci[b, CI_BHEAD]]
+            ci[b, CI_BHEAD] = (ci[b, CI_BHEAD] + 1) % bcap
+            ci[b, CI_BLEN] -= 1
+            ci[b, CI_BINF] += 1
+            cf[b, CF_BNEXT] = t + cf[b, CF_BGAP]
+            arrivals[req] = t
+            _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait,
+                    fin, rng, cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout)
         else:
-            # An arrival.
             req = ptr
             ptr += 1
-            ci[b, CI_TOTAL] += 1
-            ci[b, CI_INSYS] += 1
-            on_demand = ci[b, CI_ON_DEMAND] == 1
-            if on_demand:
-                _retire_idle(pf, pi, cf, ci, b, t)
-            elif ci[b, CI_NREADY] == 0:
-                ci[b, CI_COLD] += 1
-            p = -1
-            if ci[b, CI_INPATH] == 0:
-                p = _pick_ready(pi, rng, b, ci[b, CI_PHIGH])
-            if p >= 0:
-                _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait,
-                       b, p, t, req, 0, cc, timeout)
-            else:
-                # Into the activator: the first request with no live stats entry is
-                # pushed to the autoscaler at once (and may poke it).
-                if ci[b, CI_AENTRY] == 0:
-                    ci[b, CI_AENTRY] = 1
-                    ci[b, CI_APUSHED] = 1
-                    cf[b, CF_PUSH_TIME] = t
-                    cf[b, CF_A_CREATED] = t
-                _act_conc(cf, ci, b, t, 1)
-                ci[b, CI_AARR] += 1
-                slot = (ci[b, CI_AHEAD] + ci[b, CI_ALEN]) % acap
-                a_queue[b, slot] = req
-                ci[b, CI_ALEN] += 1
-                _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-                          hist_wait, rng, b, t, cc, timeout)
-                if on_demand and ci[b, CI_ALEN] > 0:
-                    # Scale per request: the request found no room, so it waits for a new
-                    # instance; start one unless the instances already starting cover the queue.
-                    ci[b, CI_COLD] += 1
-                    per_pod = cc if cc > 0 else ci[b, CI_ALEN]
-                    while ci[b, CI_ALEN] > ci[b, CI_NSTART] * per_pod:
-                        ready_at = _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
-                        if ready_at < cf[b, CF_NEXT_READY]:
-                            cf[b, CF_NEXT_READY] = ready_at
+            _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait,
+                    fin, rng, cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout)
+    cur[b] = ptr
 
 
 _SAMPLE_X = 1.96 * 1.96 * 100.0 / (5.0 * 5.0)  # 15.3664
@@ -548,7 +615,8 @@ def sample_size(n):
 
 
 @nb.njit(**_JIT)
-def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order):
+def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order,
+                fin):
     """End of second t1 - 1: queue-proxy and activator reports, then the scrape.
 
     ``out[b]`` receives: scraped concurrency, proxied concurrency, rps, proxied rps,
@@ -577,7 +645,7 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
             expiry = arrivals[code >> 1] + to
             if expiry <= t1:
                 pi[b, PI_QLEN, p] -= 1
-                _expire_queued(pf, pi, cf, ci, b, p, t1, expiry, code & 1)
+                _expire_queued(pf, pi, cf, ci, fin, b, p, t1, expiry, code & 1, code >> 1)
             else:
                 p_queue[b, p, (head + kept) % qcap] = code
                 kept += 1
@@ -760,40 +828,54 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
 
 
 @nb.njit(**_JIT)
-def _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                 h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
     cf[b, CF_PUSH_TIME] = np.nan
     if changed[b]:
         _apply_one(b, t0, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
-    _step_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
-              h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
-    _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order)
+    _step_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
+              h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready)
+    _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order, fin)
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)
-def _second_parallel(t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+def _second_parallel(t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                      h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                     cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+                     cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
     """One second for every configuration: pending replica changes at t0, events, reports at t1.
 
     Fused into one parallel call so the threads meet once a second.
     """
     for b in nb.prange(ci.shape[0]):
-        _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+        _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                     h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed)
+                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready)
 
 
 @nb.njit(**_JIT)
-def _second_serial(t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+def _second_serial(t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                    h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                   cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed):
+                   cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
     """The same on one thread: for small batches a thread barrier each second costs more than it saves."""
     for b in range(ci.shape[0]):
-        _second_one(b, t0, t1, i0, i1, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+        _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                     h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed)
+                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready)
+
+
+@nb.njit(**_JIT)
+def _advance(arrivals, nxt, end, t1):
+    """Move each configuration's pointer ``nxt`` past its arrivals before t1; returns the most moved."""
+    most = 0
+    for b in range(nxt.shape[0]):
+        k = nxt[b]
+        while k < end[b] and arrivals[k] < t1:
+            k += 1
+        if k - nxt[b] > most:
+            most = k - nxt[b]
+        nxt[b] = k
+    return most
 
 
 #: Batches smaller than this run on one thread.
@@ -825,17 +907,22 @@ class DataPlane:
     Parameters
     ----------
     arrivals, durations : float64 arrays
-        The trace, shared by every configuration.
+        The requests. By default every configuration replays all of them (one trace
+        shared by the batch).
     container_concurrency, timeout : arrays of shape (B,)
     cold_start : tuple of arrays (kind, params, empirical samples, sample counts)
     seed_state : int
         Starting state of every configuration's random stream.
+    segments : pair of int arrays (start, end), optional
+        Configuration ``b`` replays requests ``start[b]:end[b]`` only (sorted by arrival):
+        several services or revisions, each its own trace, in one batch.
     """
 
     def __init__(self, arrivals, durations, container_concurrency, timeout, cold_start, seed_state,
-                 stable_window, scrape, pods=8, heap=64, activator_queue=64, parallel=None):
-        self.arrivals = np.ascontiguousarray(arrivals, dtype=np.float64)
+                 stable_window, scrape, pods=8, heap=64, activator_queue=64, parallel=None, segments=None):
+        self.arrivals = np.ascontiguousarray(arrivals, dtype=np.float64).copy()
         self.durations = np.ascontiguousarray(durations, dtype=np.float64)
+        self.n_requests = self.arrivals.size
         self.cc = np.asarray(container_concurrency, dtype=np.int64)
         self.timeout = np.asarray(timeout, dtype=np.float64)
         self.stable_window = np.asarray(stable_window, dtype=np.float64)
@@ -868,6 +955,17 @@ class DataPlane:
         self.parallel = auto if parallel is None else bool(parallel)
         self._no_replicas = np.zeros(b, dtype=np.int64)
         self._on_demand = False
+        if segments is None:
+            start, end = np.zeros(b, dtype=np.int64), np.full(b, self.arrivals.size, dtype=np.int64)
+        else:
+            start, end = (np.asarray(x, dtype=np.int64).copy() for x in segments)
+        self.cur, self.end, self.nxt = start, end, start.copy()
+        self.ci[:, CI_ACAP] = -1
+        # Asynchronous invocation: backlog rings, ready times per attempt, finish buffer.
+        self.bq = np.zeros((b, 8), dtype=np.int64)
+        self.att_ready = np.zeros(max(self.arrivals.size, 1))
+        self.fin = np.zeros((b, 64, 3))
+        self._async = False
         self._no_change = np.zeros(b, dtype=np.bool_)
 
     # -- capacity ----------------------------------------------------------------------
@@ -919,12 +1017,19 @@ class DataPlane:
 
     # -- one second ------------------------------------------------------------------------
 
-    def second(self, t0: float, t1: float, i0: int, i1: int) -> np.ndarray:
+    def second(self, t0: float, t1: float) -> np.ndarray:
         """Apply pending replica changes at t0, run the events of [t0, t1), report at t1.
 
         Returns the reports of t1, one row per configuration (see ``_report_one``).
         """
-        self.ensure_capacity(i1 - i0)
+        incoming = int(_advance(self.arrivals, self.nxt, self.end, t1))
+        if self._async:
+            incoming += int(self.ci[:, CI_BLEN].max())
+            need = int((self.ci[:, CI_INSYS] + self.ci[:, CI_BLEN]).max()) + incoming + 1
+            if need > self.fin.shape[1]:
+                self.fin = np.zeros((self.batch, max(need, 2 * self.fin.shape[1]), 3))
+            self.ci[:, CI_NFIN] = 0
+        self.ensure_capacity(incoming)
         pending = self._pending
         if pending is None:
             replicas, changed = self._no_replicas, self._no_change
@@ -932,13 +1037,86 @@ class DataPlane:
             replicas, changed = pending
             self._pending = None
         if pending is not None or self._on_demand:
-            self._make_room(replicas, i1 - i0)
+            self._make_room(replicas, incoming)
         kernel = _second_parallel if self.parallel else _second_serial
-        kernel(t0, t1, i0, i1, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
-                self.scrape, self.pf, self.pi, self.cf, self.ci, self.h_end, self.h_pod, self.h_info,
-                self.p_queue, self.a_queue, self.hist_lat, self.hist_wait, self.rng, self.out, self.order,
-                self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, replicas, changed)
+        kernel(t0, t1, self.cur, self.end, self.arrivals, self.durations, self.cc, self.timeout, self.stable_window,
+               self.scrape, self.pf, self.pi, self.cf, self.ci, self.h_end, self.h_pod, self.h_info,
+               self.p_queue, self.a_queue, self.hist_lat, self.hist_wait, self.rng, self.out, self.order,
+               self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, replicas, changed, self.fin, self.bq,
+               self.att_ready)
         return self.out
+
+    # -- asynchronous invocation ------------------------------------------------------------
+
+    def set_async(self, concurrency: np.ndarray, rate: np.ndarray) -> None:
+        """Feed every configuration from its dispatcher backlog: at most ``concurrency``
+        attempts in flight (0: no limit) and ``rate`` dispatches a second (``inf``: no limit)."""
+        self.ci[:, CI_ASYNC] = 1
+        self.ci[:, CI_BCONC] = np.asarray(concurrency, dtype=np.int64)
+        rate = np.asarray(rate, dtype=np.float64)
+        self.cf[:, CF_BGAP] = np.where(np.isinf(rate), 0.0, 1.0 / rate)
+        self.cur[:] = 0
+        self.end[:] = 0
+        self.nxt[:] = 0
+        # The request table now holds attempts, added as the dispatcher queues them.
+        self.arrivals, self.durations, self.att_ready = np.zeros(64), np.zeros(64), np.zeros(64)
+        self.n_requests = 0
+        self._async = True
+
+    def add_attempts(self, durations: np.ndarray, ready: np.ndarray) -> np.ndarray:
+        """New attempts with their service durations and the times they may be dispatched; returns their ids."""
+        n = len(durations)
+        first = self.n_requests
+        if first + n > self.arrivals.size:
+            cap = max(first + n, 2 * self.arrivals.size, 64)
+            for name in ("arrivals", "durations", "att_ready"):
+                old = getattr(self, name)
+                arr = np.zeros(cap)
+                arr[: old.size] = old
+                setattr(self, name, arr)
+        ids = np.arange(first, first + n, dtype=np.int64)
+        self.arrivals[ids] = ready
+        self.durations[ids] = durations
+        self.att_ready[ids] = ready
+        self.n_requests = first + n
+        return ids
+
+    def enqueue(self, row: int, ids: np.ndarray) -> None:
+        """Append attempts (in order of their ready times, after those queued) to a configuration's backlog."""
+        n = len(ids)
+        if not n:
+            return
+        head, ln = int(self.ci[row, CI_BHEAD]), int(self.ci[row, CI_BLEN])
+        cap = self.bq.shape[1]
+        if ln + n > cap:
+            new = max(ln + n, 2 * cap)
+            bq = np.zeros((self.batch, new), dtype=np.int64)
+            for b in range(self.batch):
+                h, m = int(self.ci[b, CI_BHEAD]), int(self.ci[b, CI_BLEN])
+                bq[b, :m] = self.bq[b, (h + np.arange(m)) % cap]
+            self.bq = bq
+            self.ci[:, CI_BHEAD] = 0
+            head, cap = 0, new
+        self.bq[row, (head + ln + np.arange(n)) % cap] = ids
+        self.ci[row, CI_BLEN] = ln + n
+
+    def finished(self, row: int) -> np.ndarray:
+        """Attempts of a configuration that ended during the last second: rows of (id, code, time)."""
+        return self.fin[row, : self.ci[row, CI_NFIN]].copy()
+
+    @property
+    def backlog(self) -> np.ndarray:
+        """Attempts waiting in each configuration's dispatcher backlog."""
+        return self.ci[:, CI_BLEN].copy()
+
+    def set_activator_share(self, cap: np.ndarray) -> None:
+        """Requests the activator may hold per configuration (-1: no limit); beyond, arrivals get 503."""
+        self.ci[:, CI_ACAP] = np.asarray(cap, dtype=np.int64)
+
+    @property
+    def activator_held(self) -> np.ndarray:
+        """Requests the activator holds now (queued or proxied), per configuration."""
+        return self.ci[:, CI_ACONC].copy()
 
     def apply_replicas(self, now, replicas: np.ndarray, changed: np.ndarray) -> None:
         """Create or remove pods now (``now`` per configuration, seconds)."""

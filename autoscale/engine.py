@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from .collector import Collector
 from .config import KPAConfig
 from .dataplane import (
     CF_BUSY_SECONDS, CF_IDLE_SECONDS, CF_LAT_MAX, CF_POD_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_COLD,
-    CI_CREATED, CI_DONE, CI_TOTAL, DataPlane,
+    CI_AREJ, CI_CREATED, CI_DONE, CI_TOTAL, DataPlane,
 )
 from .platform import Platform
 from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_policy
@@ -41,8 +42,9 @@ from .reconciler import Mode, Reconciler
 from .results import ReplayResult, TimeSeries
 from .rng import seed_state
 from .spec import KPASpec
+from .trace.trace import concurrency_per_second
 
-__all__ = ["replay", "simulated_seconds"]
+__all__ = ["replay", "run", "Requests", "Streams", "simulated_seconds"]
 
 
 def simulated_seconds(trace, duration: float | None = None) -> int:
@@ -96,6 +98,7 @@ def replay(
     timeseries: bool = False,
     max_points: int = 2000,
     parallel: bool | None = None,
+    invocation=None,
 ) -> ReplayResult:
     """Replay ``trace`` under a scaling policy for every configuration in ``configs``.
 
@@ -119,7 +122,8 @@ def replay(
         Seconds to simulate from 0; by default up to the second after the last request
         would end if it were served on arrival (the same for every configuration, so a
         configuration's result does not depend on its batch). Requests still in the system
-        then count as ``in_flight``.
+        then count as ``in_flight``. With asynchronous ``invocation`` the default goes on
+        until every request has completed or been dead-lettered.
     timeseries : bool
         Keep per-configuration time series, downsampled to at most ``max_points``.
     parallel : bool, optional
@@ -127,18 +131,118 @@ def replay(
         By default batches of 16 or more run in parallel. The results are identical
         either way; choose ``False`` when other work keeps the cores busy (for example
         several replays in parallel processes), since the threads meet once a second.
+    invocation : autoscale.invocation.Async, optional
+        Invoke asynchronously: requests enter a queue that a dispatcher drains into the
+        service, failed invocations are retried with backoff, then dead-lettered. The
+        summary then adds the queueing delay, the time to completion, retries and dead
+        letters (:mod:`autoscale.invocation`).
 
     Returns
     -------
     ReplayResult
     """
+    spec = KPASpec.from_configs(configs)
+    streams = Streams.shared(trace)
+    return run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=simulated_seconds(trace, duration),
+               timeseries=timeseries, max_points=max_points, parallel=parallel, invocation=invocation,
+               drain=duration is None)
+
+
+@dataclass(frozen=True, eq=False)
+class Requests:
+    """The requests one configuration replays: arrival times and durations, seconds (may be empty)."""
+
+    arrivals: np.ndarray
+    durations: np.ndarray
+
+    def __len__(self) -> int:
+        return self.arrivals.size
+
+
+@dataclass(frozen=True, eq=False)
+class Streams:
+    """The requests a batch replays: one trace shared by every configuration, or one each.
+
+    ``segments`` (start, end) gives configuration ``b`` the requests ``start[b]:end[b]``
+    of the concatenated ``arrivals`` and ``durations``; ``None`` shares them all.
+    """
+
+    arrivals: np.ndarray
+    durations: np.ndarray
+    segments: tuple | None
+    traces: list  # one trace per configuration, or a single shared one
+    name: str
+    provenance: str
+
+    @classmethod
+    def shared(cls, trace) -> "Streams":
+        return cls(np.asarray(trace.arrivals, dtype=np.float64), np.asarray(trace.durations, dtype=np.float64),
+                   None, [trace], getattr(trace, "name", ""), str(getattr(trace, "provenance", "")))
+
+    @classmethod
+    def per_row(cls, rows: Sequence, name: str = "", provenance: str = "") -> "Streams":
+        """One request stream per configuration: objects with ``arrivals`` and ``durations`` (possibly empty)."""
+        rows = [Requests(np.asarray(r.arrivals, dtype=np.float64), np.asarray(r.durations, dtype=np.float64))
+                for r in rows]
+        sizes = np.array([r.arrivals.size for r in rows], dtype=np.int64)
+        end = np.cumsum(sizes)
+        start = end - sizes
+        arrivals = np.concatenate([r.arrivals for r in rows])
+        durations = np.concatenate([r.durations for r in rows])
+        return cls(arrivals, durations, (start, end), rows, name, provenance)
+
+    def row_trace(self, b: int):
+        return self.traces[0] if self.segments is None else self.traces[b]
+
+    def end_time(self) -> float:
+        """The time the last request would end if served on arrival."""
+        return float(np.max(self.arrivals + self.durations)) if self.arrivals.size else 0.0
+
+    def demand(self, batch: int, seconds: int, step: int, points: int) -> np.ndarray:
+        """Exact mean demand concurrency per time-series bucket, shape (batch, points)."""
+        out = np.zeros((batch, points))
+        rows = [0] if self.segments is None else range(batch)
+        for b in rows:
+            row = self.row_trace(b)
+            per_second = concurrency_per_second(row.arrivals, row.durations, 0, seconds)
+            padded = np.zeros(points * step)
+            padded[:seconds] = per_second
+            sums = padded.reshape(points, step).sum(axis=1)
+            counts = np.minimum(step, seconds - np.arange(points) * step)
+            out[b] = sums / np.maximum(counts, 1)
+        if self.segments is None:
+            out[:] = out[0]
+        return out
+
+
+def run(
+    streams: Streams,
+    spec: KPASpec,
+    *,
+    policy=None,
+    platform: Platform | None = None,
+    seed: int = 0,
+    t_end: int,
+    timeseries: bool = False,
+    max_points: int = 2000,
+    parallel: bool | None = None,
+    invocation=None,
+    activator_pool: int | None = None,
+    drain: bool = False,
+) -> ReplayResult:
+    """The replay loop behind :func:`replay` and :func:`autoscale.services.replay_services`.
+
+    ``activator_pool`` caps the requests the activator pool holds across the batch
+    (queued or proxied): each second every configuration keeps what it holds and the
+    free capacity is split equally; an arrival beyond its share is answered 503.
+    With asynchronous ``invocation`` and ``drain``, the replay goes on past ``t_end``
+    until every request has completed or been dead-lettered (at most ten times
+    ``t_end`` plus an hour).
+    """
     platform = Platform() if platform is None else platform
     policy = as_policy("kpa" if policy is None else policy)
     check_policy(policy)
-    spec = KPASpec.from_configs(configs)
-    arrivals = np.asarray(trace.arrivals, dtype=np.float64)
-    durations = np.asarray(trace.durations, dtype=np.float64)
-    t_end = simulated_seconds(trace, duration)
+    arrivals, durations = streams.arrivals, streams.durations
     b = spec.batch
     ones = np.ones(b)
     everyone = np.ones(b, dtype=bool)
@@ -151,12 +255,18 @@ def replay(
     dp = DataPlane(
         arrivals, durations, spec.container_concurrency, spec.timeout_seconds,
         _cold_start_arrays(platform, b), seed_state(seed), spec.stable_window,
-        spec.has_scrape_target if kpa else everyone, parallel=parallel,
+        spec.has_scrape_target if kpa else everyone, parallel=parallel, segments=streams.segments,
     )
+    async_layer = None
+    if invocation is not None:
+        from .invocation import AsyncLayer
+
+        async_layer = AsyncLayer(invocation, dp, streams, b, t_end)
     collector = Collector(spec)
     history = _History(b, int(getattr(policy, "history", 0)))
-    state = policy.start(Context(configs=list(spec.configs), spec=spec, trace=trace, platform=platform,
-                                 duration=t_end, seed=seed))
+    state = policy.start(Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,
+                                 duration=t_end, seed=seed,
+                                 row_traces=None if streams.segments is None else streams.traces))
     rec = Reconciler(spec, now=0.0) if kpa else None
     if on_demand:
         dp.set_on_demand(everyone)
@@ -168,7 +278,6 @@ def replay(
     last = dict.fromkeys(SIGNAL_HISTORY, np.zeros(b))
     arrived_seen = np.zeros(b, dtype=np.int64)
 
-    bounds = np.searchsorted(arrivals, np.arange(t_end + 1, dtype=np.float64), side="left")
     routed_proxy = np.ones(b, dtype=bool)  # the mode last sent to the network
     delay = platform.mode_switch_delay
 
@@ -178,7 +287,8 @@ def replay(
     scale_events = np.zeros(b, dtype=np.int64)
     from_zero = np.zeros(b, dtype=np.int64)
     ts = TimeSeries.allocate(b, t_end, max_points) if timeseries else None
-    demand = trace.concurrency_per_second(0, t_end) if timeseries else None
+    no_demand = np.zeros(b)
+    pods_total = np.zeros(t_end, dtype=np.int64)  # live pods of the whole batch, each second
     stable_seen = np.zeros(b)
     panic_seen = np.zeros(b)
     errors_seen = np.zeros((b, 2), dtype=np.int64)  # 503 and 504 so far, for the time series
@@ -248,10 +358,25 @@ def replay(
     else:
         dp.apply_replicas(np.zeros(b), replicas, everyone)
 
-    for s in range(t_end):
+    horizon = 10 * t_end + 3600 if (drain and async_layer is not None) else t_end
+    s = 0
+    while s < t_end or (s < horizon and async_layer.busy()):
+        if s >= pods_total.size:  # draining an asynchronous queue past the trace
+            pods_total = np.concatenate([pods_total, np.zeros(pods_total.size, dtype=np.int64)])
+            if ts is not None:
+                ts.grow(pods_total.size)
+        if async_layer is not None:
+            async_layer.feed(s)
+        if activator_pool is not None:
+            held = dp.activator_held
+            free = max(int(activator_pool) - int(held.sum()), 0)
+            share = held + free // b + (np.arange(b) < free % b)
+            dp.set_activator_share(share)
         # The data plane runs second s and reports at its end (the reports are recorded
         # below, after any push of second s: the push lands in bucket s, the reports in s + 1).
-        out = dp.second(float(s), float(s + 1), int(bounds[s]), int(bounds[s + 1]))
+        out = dp.second(float(s), float(s + 1))
+        if async_layer is not None:
+            async_layer.collect(s)
 
         # The activator's immediate push on a first request, and the poke it may cause.
         push = dp.push_time
@@ -291,12 +416,23 @@ def replay(
         path_seconds += in_path
         pods = dp.ready + dp.starting + dp.draining
         np.maximum(peak_pods, pods, out=peak_pods)
+        pods_total[s] = pods.sum()
         if ts is not None:
             errors = dp.ci[:, [CI_503, CI_504]]
             new = errors - errors_seen
             errors_seen = errors
-            ts.add(s, demand[s], stable_seen, panic_seen, desired, dp.starting, dp.ready,
-                   panicking, in_path, new[:, 0], new[:, 1])
+            ts.add(s, no_demand, stable_seen, panic_seen, desired, dp.starting, dp.ready,
+                   panicking, in_path, new[:, 0], new[:, 1], dp.backlog)
+        s += 1
+
+    t_end = s
+    pods_total = pods_total[:t_end]
+    if ts is not None:
+        ts.grow(t_end)
+        keep = int(np.ceil(t_end / ts.step))
+        ts.values = {name: v[:, :keep] for name, v in ts.values.items()}
+        ts._count = ts._count[:keep]
+        ts.time = ts.time[:keep]
 
     dp.finish(float(t_end))
     cf, ci = dp.cf, dp.ci
@@ -318,15 +454,22 @@ def replay(
         "panic_fraction": panic_seconds / t_end,
         "activator_fraction": path_seconds / t_end,
     }
+    if activator_pool is not None:
+        counters["activator_rejected"] = ci[:, CI_AREJ].copy()
+    if ts is not None:
+        ts.finish()
+        ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
     return ReplayResult(
         spec=spec,
-        trace_name=getattr(trace, "name", ""),
-        provenance=str(getattr(trace, "provenance", "")),
+        trace_name=streams.name,
+        provenance=streams.provenance,
         duration=float(t_end),
         counters=counters,
         latency_hist=dp.hist_lat.copy(),
         wait_hist=dp.hist_wait.copy(),
-        timeseries=ts.finish() if ts is not None else None,
+        timeseries=ts,
+        invocation=async_layer.result() if async_layer is not None else None,
+        pods_total=pods_total,
         seed=seed,
         platform=platform,
         policy=policy.name,

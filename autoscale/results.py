@@ -42,7 +42,7 @@ def hist_quantile(counts: np.ndarray, q: float) -> np.ndarray:
 
 _SERIES = (
     "demand", "stable", "panic", "desired", "starting", "ready", "panic_mode", "activator", "status_503",
-    "status_504",
+    "status_504", "backlog",
 )
 
 
@@ -52,13 +52,15 @@ class TimeSeries:
 
     ``values[name]`` has shape (B, points); ``time`` holds each bucket's start, seconds.
     ``panic_mode`` and ``activator`` are the fraction of the bucket spent in that state;
-    ``status_503`` and ``status_504`` are the responses of that kind per second.
+    ``status_503`` and ``status_504`` are the responses of that kind per second;
+    ``backlog`` the invocations waiting in an asynchronous dispatcher's queue.
     """
 
     time: np.ndarray
     step: int
     values: dict[str, np.ndarray]
     _count: np.ndarray = field(default=None, repr=False)
+    max_points: int = 2000
 
     @classmethod
     def allocate(cls, batch: int, seconds: int, max_points: int) -> "TimeSeries":
@@ -66,10 +68,30 @@ class TimeSeries:
         points = int(np.ceil(seconds / step))
         values = {name: np.zeros((batch, points)) for name in _SERIES}
         return cls(time=np.arange(points, dtype=np.float64) * step, step=step, values=values,
-                   _count=np.zeros(points))
+                   _count=np.zeros(points), max_points=max(1, max_points))
+
+    def grow(self, seconds: int) -> None:
+        """Make room for ``seconds`` seconds, merging pairs of buckets while more than ``max_points`` would be needed."""
+        while int(np.ceil(seconds / self.step)) > self.max_points:
+            points = self._count.size + self._count.size % 2
+            for name in _SERIES:
+                v = np.zeros((self.values[name].shape[0], points))
+                v[:, : self._count.size] = self.values[name]
+                self.values[name] = v.reshape(v.shape[0], points // 2, 2).sum(axis=2)
+            c = np.zeros(points)
+            c[: self._count.size] = self._count
+            self._count = c.reshape(points // 2, 2).sum(axis=1)
+            self.step *= 2
+        points = int(np.ceil(seconds / self.step))
+        if points > self._count.size:
+            extra = points - self._count.size
+            for name in _SERIES:
+                self.values[name] = np.pad(self.values[name], ((0, 0), (0, extra)))
+            self._count = np.pad(self._count, (0, extra))
+        self.time = np.arange(self._count.size, dtype=np.float64) * self.step
 
     def add(self, second, demand, stable, panic, desired, starting, ready, panic_mode, activator,
-            status_503=0, status_504=0) -> None:
+            status_503=0, status_504=0, backlog=0) -> None:
         k = second // self.step
         v = self.values
         v["demand"][:, k] += demand
@@ -82,6 +104,7 @@ class TimeSeries:
         v["activator"][:, k] += activator
         v["status_503"][:, k] += status_503
         v["status_504"][:, k] += status_504
+        v["backlog"][:, k] += backlog
         self._count[k] += 1
 
     def finish(self) -> "TimeSeries":
@@ -132,6 +155,8 @@ class ReplayResult:
     platform: object
     policy: str = "kpa"
     policy_params: dict = field(default_factory=dict)
+    invocation: object = None  #: asynchronous invocation outcomes (autoscale.invocation.AsyncOutcome), if any
+    pods_total: np.ndarray | None = None  #: live pods of the whole batch at the end of each second
 
     @property
     def configs(self):
@@ -171,6 +196,25 @@ class ReplayResult:
         out["scale_from_zero"] = c["scale_from_zero"]
         out["panic_fraction"] = c["panic_fraction"]
         out["activator_fraction"] = c["activator_fraction"]
+        if "activator_rejected" in c:
+            out["activator_rejected"] = c["activator_rejected"]
+        inv = self.invocation
+        if inv is not None:
+            # Asynchronous invocation: the service's columns above count attempts; these count requests.
+            out["async_requests"] = inv.requests
+            out["async_completed"] = inv.completed
+            out["dead_lettered"] = inv.dead_lettered
+            out["async_pending"] = inv.pending
+            out["async_waiting"] = inv.waiting
+            out["retries"] = inv.retries
+            for name in ("p50", "p99"):
+                q = QUANTILES[name]
+                out[f"completion_{name}_s"] = np.minimum(hist_quantile(inv.completion_hist, q), inv.completion_max)
+            out["completion_max_s"] = inv.completion_max
+            for name in ("p50", "p99"):
+                q = QUANTILES[name]
+                out[f"queue_delay_{name}_s"] = np.minimum(hist_quantile(inv.queue_hist, q), inv.queue_max)
+            out["queue_delay_max_s"] = inv.queue_max
         return out.reset_index(drop=True)
 
     def to_pandas(self) -> pd.DataFrame:

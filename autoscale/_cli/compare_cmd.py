@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from .run_cmd import add_config_arguments, add_trace_arguments, build_batch, load_trace, write_outputs
+from .run_cmd import (
+    add_async_arguments, add_config_arguments, add_trace_arguments, build_batch, invocation_from, load_trace,
+    write_outputs,
+)
 
 #: Columns printed on the terminal (the saved table has them all).
 _SHOWN = (
@@ -37,6 +40,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
     p.add_argument("--plot", type=Path, default=None, help="write the policies' timelines side by side (PNG, SVG, PDF)")
+    p.add_argument("--invocations", default="sync", metavar="sync,async",
+                   help="run every policy synchronously, asynchronously (through a queue), or both")
+    add_async_arguments(p, flag=False)
     p.set_defaults(func=run)
 
 
@@ -51,15 +57,23 @@ def run(args: argparse.Namespace) -> int:
     if len(set(names)) != len(names):
         raise ConfigError(f"--policies {args.policies!r}: a policy is named twice")
     policies = parse_policy_params(names, args.params)
+    modes = [m.strip() for m in args.invocations.split(",") if m.strip()]
+    if not modes or any(m not in ("sync", "async") for m in modes) or len(set(modes)) != len(modes):
+        raise ConfigError(f"--invocations {args.invocations!r}: give sync, async, or sync,async")
+    invocation = invocation_from(args) if "async" in modes else None
     configs, platform = build_batch(args)
     trace = load_trace(args)
     cmp = compare(trace, policies, configs, platform=platform, seed=args.seed, duration=args.duration,
-                  timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"))
+                  timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"),
+                  invocations=modes, invocation=invocation)
     table = cmp.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
-          f"{len(configs)} configuration(s) x {len(policies)} policies, seed {args.seed}")
-    keys = [c for c in table.columns[2 : table.columns.get_loc("requests")]]
-    shown = table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *_SHOWN]]
+          f"{len(configs)} configuration(s) x {len(policies)} policies x {len(modes)} invocation mode(s), "
+          f"seed {args.seed}")
+    keys = list(table.columns[2 : table.columns.get_loc("requests")])
+    extra = [c for c in ("async_completed", "dead_lettered", "retries", "completion_p50_s", "completion_p99_s")
+             if c in table]
+    shown = table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *_SHOWN, *extra]]
     with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
         print(shown.to_string(index=False))
     write_outputs(cmp, table, args)

@@ -15,6 +15,9 @@ _SHOWN = (
     "wait_p99_s", "cold_start_delayed", "pod_seconds", "mean_pods", "peak_pods",
     "idle_pod_seconds", "panic_fraction", "activator_fraction",
 )
+#: ... and with --async, what happened to the requests (the columns above count attempts).
+_SHOWN_ASYNC = ("async_completed", "dead_lettered", "async_pending", "retries", "completion_p50_s",
+                "completion_p99_s", "queue_delay_p99_s")
 
 #: ``--set`` keys that describe the platform rather than Knative.
 _PLATFORM_KEYS = ("cold-start", "mode-switch-delay")
@@ -55,7 +58,40 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
     p.add_argument("--plot", type=Path, default=None, help="write the timeline of the first configuration")
+    add_async_arguments(p)
+    many = p.add_argument_group("several services or revisions")
+    many.add_argument("--per-function", action="store_true",
+                      help="replay every function of the trace as its own service, all in one batch")
+    many.add_argument("--route", type=Path, default=None, metavar="FILE",
+                      help="a YAML file of revisions and traffic (split, tags, schedule, rollout) for the service")
+    many.add_argument("--activator-pool", type=int, default=None, metavar="N",
+                      help="requests the shared activator pool holds at once (default: no limit)")
     p.set_defaults(func=run)
+
+
+def add_async_arguments(parser: argparse.ArgumentParser, flag: bool = True) -> None:
+    """Options of asynchronous invocation, shared by ``run`` and ``compare``."""
+    g = parser.add_argument_group("asynchronous invocation")
+    if flag:
+        g.add_argument("--async", dest="async_", action="store_true",
+                       help="invoke through a queue: a dispatcher drains it, failures are retried, then dead-lettered")
+    g.add_argument("--async-concurrency", type=int, default=0, metavar="N",
+                   help="invocations in flight at most (default 0: no limit)")
+    g.add_argument("--async-rate", type=float, default=float("inf"), metavar="R",
+                   help="dispatches per second at most (default: no limit)")
+    g.add_argument("--retries", type=int, default=10, help="retries before dead-lettering (default 10)")
+    g.add_argument("--backoff-delay", default="0.2s", help="backoff delay (default 0.2s)")
+    g.add_argument("--backoff-policy", default="exponential", choices=("exponential", "linear"))
+
+
+def invocation_from(args):
+    """The :class:`autoscale.invocation.Async` the options describe."""
+    from ..config import parse_duration
+    from ..invocation import Async
+
+    return Async(concurrency=args.async_concurrency, rate=args.async_rate, retries=args.retries,
+                 backoff_delay=parse_duration(args.backoff_delay, "backoff-delay"),
+                 backoff_policy=args.backoff_policy)
 
 
 def parse_sets(items: list[str]) -> list[tuple[str, list[str]]]:
@@ -122,16 +158,88 @@ def run(args) -> int:
     configs, platform = build_batch(args)
     trace = load_trace(args)
     policy = parse_policy_params([args.policy], args.params)[args.policy]
+    invocation = invocation_from(args) if args.async_ else None
+    if args.per_function or args.route is not None:
+        return _run_many(args, trace, configs, platform, policy, invocation)
+    if args.activator_pool is not None:
+        raise ConfigError("--activator-pool applies to --per-function and --route runs")
     result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
-                    timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"))
+                    timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"),
+                    invocation=invocation)
     table = result.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
     keys = list(table.columns[2 : table.columns.get_loc("requests")])  # the keys that vary in the batch
-    shown = table[["config", *keys, *_SHOWN]]
+    shown = table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]
     with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
         print(shown.to_string(index=False) if len(shown) > 1 else shown.T.to_string(header=False))
     write_outputs(result, table, args)
+    return 0
+
+
+_SHOWN_MANY = ("requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p99_s",
+               "cold_start_delayed", "pod_seconds", "peak_pods")
+
+
+def _run_many(args, trace, configs, platform, policy, invocation) -> int:
+    """``--per-function`` (each function a service) or ``--route`` (the service's revisions)."""
+    import pandas as pd
+
+    from ..services import replay_route, replay_services
+
+    if args.per_function and args.route is not None:
+        raise ConfigError("--per-function and --route cannot be combined")
+    if len(configs) != 1:
+        raise ConfigError("--per-function and --route take one configuration: give each --set one value")
+    plot = args.plot is not None
+    if args.per_function:
+        run = replay_services(trace, configs[0], policy=policy, platform=platform, seed=args.seed,
+                              duration=args.duration, timeseries=plot, activator_pool=args.activator_pool,
+                              invocation=invocation)
+    else:
+        if invocation is not None:
+            raise ConfigError("--async is not available with --route")
+        from ..config import resolve
+        from ..routing import load_route
+
+        base = {k: v[0] for k, v in parse_sets(args.sets)} if args.sets else {}
+        base = {k: v for k, v in base.items() if k not in _PLATFORM_KEYS}
+        raw, route = load_route(args.route)
+        revisions = {name: resolve(configmap=args.configmap, service=args.service, overrides={**base, **keys}).config
+                     for name, keys in raw.items()}
+        run = replay_route(trace, revisions, route, policy=policy, platform=platform, seed=args.seed,
+                           duration=args.duration, timeseries=plot, activator_pool=args.activator_pool)
+    table = run.summary
+    kind = run.kind
+    print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; {len(run.names)} {kind}s, "
+          f"policy {policy.describe()}, seed {args.seed}")
+    shown = table[[kind, *[c for c in _SHOWN_MANY if c in table], *[c for c in ("activator_rejected",) if c in table]]]
+    if kind == "service":
+        shown = shown.assign(service=[n if len(n) <= 16 else n[:13] + "..." for n in shown["service"]])
+    with pd.option_context("display.width", 200, "display.max_columns", 40, "display.max_rows", 40,
+                           "display.float_format", "{:.4g}".format):
+        print(shown.head(30).to_string(index=False))
+        if len(shown) > 30:
+            print(f"... {len(shown) - 30} more {kind}s (--out writes them all)")
+        print(run.cluster.drop(columns=["scope"]).to_string(index=False))
+    if args.out is not None:
+        if args.out.suffix != ".csv":
+            raise ConfigError(f"--out {args.out}: with --per-function or --route, write a .csv file")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+        cluster = args.out.with_name(args.out.stem + "-" + ("cluster" if kind == "service" else "service") + ".csv")
+        run.cluster.to_csv(cluster, index=False)
+        print(f"wrote {args.out} and {cluster}", file=sys.stderr)
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..compare import side_by_side
+
+        fig, _ = side_by_side([(name, run.result, i) for i, name in enumerate(run.names[:8])])
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.plot, dpi=110)
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 

@@ -77,7 +77,9 @@ class Context:
         ``spec.container_concurrency``).
     trace : autoscale.trace.Trace
         The requests to be replayed. Reading their future is cheating for every policy
-        except the oracle, which exists to do exactly that.
+        except the oracle, which exists to do exactly that. When each configuration
+        replays its own requests (several services or revisions), ``row_traces`` has
+        one trace per configuration.
     platform : autoscale.Platform
         Cold starts and network delays.
     duration : int
@@ -91,6 +93,7 @@ class Context:
     platform: Any
     duration: int
     seed: int
+    row_traces: list | None = None  #: one trace per configuration when each replays its own
 
     @property
     def batch(self) -> int:

@@ -82,9 +82,11 @@ class Oracle(Policy):
 
     def start(self, ctx):
         seconds = ctx.duration + 1
-        peak = peak_concurrency_per_second(np.asarray(ctx.trace.arrivals, dtype=np.float64),
-                                           np.asarray(ctx.trace.durations, dtype=np.float64), seconds)
-        need = np.ceil(peak[None, :] / ctx.capacity[:, None]).astype(np.int64)  # (B, seconds)
+        traces = ctx.row_traces if ctx.row_traces is not None else [ctx.trace]
+        peak = np.stack([peak_concurrency_per_second(np.asarray(t.arrivals, dtype=np.float64),
+                                                     np.asarray(t.durations, dtype=np.float64), seconds)
+                         for t in traces])  # (1 or B, seconds)
+        need = np.ceil(peak / ctx.capacity[:, None]).astype(np.int64)  # (B, seconds)
         horizon = self.lead(ctx.platform.cold_start) + 2
         # Running maximum over the next ``horizon`` seconds (a sliding window, via padding).
         padded = np.concatenate([need, np.zeros((need.shape[0], horizon), dtype=np.int64)], axis=1)

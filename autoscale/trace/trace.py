@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..errors import TraceError
 
-__all__ = ["Provenance", "Trace", "TraceSummary"]
+__all__ = ["Provenance", "Trace", "TraceSummary", "concurrency_per_second"]
 
 
 # -- provenance ------------------------------------------------------------------------------
@@ -139,6 +139,35 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.setflags(write=False)
     return a
+
+
+def concurrency_per_second(arrivals: np.ndarray, durations: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Exact time-weighted mean concurrency of requests ``[a, a + d)`` in each second ``[s, s + 1)``, ``start <= s < stop``.
+
+    A request occupying ``[a, e)`` adds ``1`` to every whole second it covers and its
+    partial overlap to the two seconds holding ``a`` and ``e``: with ``ka = floor(a)`` and
+    ``ke = floor(e)`` that is ``+1`` on ``[ka, ke)`` (a difference array and a
+    cumulative sum), ``-(a - ka)`` in second ``ka`` and ``+(e - ke)`` in second
+    ``ke``. For ``a = 0.5, e = 2.25``: seconds 0, 1, 2 get 0.5, 1, 0.25.
+    Requests are first clipped to ``[start, stop)``. No loop over requests; no request
+    at all gives zeros.
+
+    >>> concurrency_per_second(np.array([0.5]), np.array([1.75]), 0, 3).tolist()
+    [0.5, 1.0, 0.25]
+    """
+    start = int(start)
+    n = int(stop) - start
+    if n <= 0:
+        return np.zeros(0)
+    arrivals = np.asarray(arrivals, dtype=np.float64)
+    a = np.clip(arrivals, start, stop)
+    e = np.clip(arrivals + np.asarray(durations, dtype=np.float64), start, stop)
+    fa, fe = np.floor(a), np.floor(e)
+    ka = (fa - start).astype(np.int64)
+    ke = (fe - start).astype(np.int64)
+    whole = np.cumsum(np.bincount(ka, minlength=n + 1) - np.bincount(ke, minlength=n + 1))
+    partial = np.bincount(ke, weights=e - fe, minlength=n + 1) - np.bincount(ka, weights=a - fa, minlength=n + 1)
+    return (whole + partial)[:n].astype(np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -426,27 +455,11 @@ class Trace:
     def concurrency_per_second(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Exact time-weighted mean concurrency in each second ``[s, s + 1)`` for ``start <= s < stop``.
 
-        ``stop`` defaults to the second after the last completion. A request occupying
-        ``[a, e)`` adds ``1`` to every whole second it covers and its partial overlap to
-        the two seconds holding ``a`` and ``e``: with ``ka = floor(a)`` and
-        ``ke = floor(e)`` that is ``+1`` on ``[ka, ke)`` (a difference array and a
-        cumulative sum), ``-(a - ka)`` in second ``ka`` and ``+(e - ke)`` in second
-        ``ke``. For ``a = 0.5, e = 2.25``: seconds 0, 1, 2 get 0.5, 1, 0.25.
-        Requests are first clipped to ``[start, stop)``. No loop over requests.
+        ``stop`` defaults to the second after the last completion; see
+        :func:`concurrency_per_second` for the method.
         """
-        start = int(start)
         stop = int(np.ceil(self.end)) if stop is None else int(stop)
-        n = stop - start
-        if n <= 0:
-            return np.zeros(0)
-        a = np.clip(self.arrivals, start, stop)
-        e = np.clip(self.arrivals + self.durations, start, stop)
-        fa, fe = np.floor(a), np.floor(e)
-        ka = (fa - start).astype(np.int64)
-        ke = (fe - start).astype(np.int64)
-        whole = np.cumsum(np.bincount(ka, minlength=n + 1) - np.bincount(ke, minlength=n + 1))
-        partial = np.bincount(ke, weights=e - fe, minlength=n + 1) - np.bincount(ka, weights=a - fa, minlength=n + 1)
-        return (whole + partial)[:n].astype(np.float64)
+        return concurrency_per_second(self.arrivals, self.durations, start, stop)
 
     def arrivals_per_second(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Number of arrivals in each second ``[s, s + 1)``, ``start <= s < stop`` (default: to the last arrival)."""
