@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "autoscale._cli.trace_cmd",
     "autoscale._cli.run_cmd",
     "autoscale._cli.compare_cmd",
+    "autoscale._cli.sweep_cmd",
 )
 
 

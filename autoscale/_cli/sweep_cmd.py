@@ -1,0 +1,252 @@
+"""``autoscale sweep``: configurations x traces x seeds x policies in resumable batches, locally or on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError, TraceError
+from .run_cmd import parse_sets
+
+__all__ = ["register", "run", "parse_random", "parse_policy", "build_sweep"]
+
+_EXAMPLES = """\
+examples:
+  autoscale sweep --trace default --grid target-burst-capacity=0,211,-1 \\
+      --grid stable-window=30s,60s,120s --seeds 3 --out sweeps/tbc
+  autoscale sweep --trace azure2019-10 --functions 10 --random target=1:100:log \\
+      --random target-burst-capacity=0,-1 --samples 64 --workers 2 --out sweeps/azure
+  autoscale sweep --trace default --policy kpa --policy keepalive:keep-alive=60,600 \\
+      --set container-concurrency=1 --out sweeps/policies
+
+Run the same command again to continue an interrupted sweep: finished batches are kept.
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="sweep configurations over traces, seeds and policies",
+        description="Replay every configuration of a grid, a list or a random sample against every\n"
+                    "trace, seed and policy, in batches written to the output folder as they finish,\n"
+                    "and collect one table (DIR/results.csv) with a row per run.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t = p.add_argument_group("traces")
+    t.add_argument("--trace", dest="traces", action="append", required=True, metavar="TRACE",
+                   help="a bundled trace name or a trace file; repeat for several")
+    t.add_argument("--function", dest="function_ids", action="append", default=None, metavar="ID",
+                   help="replay this function of a multi-function trace as its own trace (a name, unique "
+                        "prefix or index); repeat for several")
+    t.add_argument("--functions", type=int, default=None, metavar="N",
+                   help="replay each of the first N functions of a multi-function trace as its own trace")
+    t.add_argument("--format", default=None, help="trace file format (sniffed when omitted)")
+    t.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
+    t.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
+    t.add_argument("--duration-unit", default=None, choices=("s", "ms"), help="unit of --duration-column")
+
+    c = p.add_argument_group("configurations (axes are crossed with one another)")
+    c.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="try every value of KEY, crossed with the other --grid keys")
+    c.add_argument("--random", action="append", default=[], metavar="KEY=LOW:HIGH[:log]|KEY=V1,V2,...",
+                   help="draw KEY uniformly from a range (whole numbers when both ends are whole; ':log' for "
+                        "log-uniform) or from a list; needs --samples")
+    c.add_argument("--samples", type=int, default=None, metavar="N", help="configurations to draw for --random")
+    c.add_argument("--sample-seed", type=int, default=0, metavar="S", help="seed of the --random draws (default 0)")
+    c.add_argument("--points", type=Path, default=None, metavar="FILE",
+                   help="a CSV file of configurations: one column per key, one row per configuration "
+                        "(an empty cell keeps the default)")
+    c.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="a value every configuration shares")
+    c.add_argument("--configmap", type=Path, default=None, help="a config-autoscaler ConfigMap (YAML)")
+    c.add_argument("--service", type=Path, default=None, help="a Knative Service manifest (YAML)")
+
+    r = p.add_argument_group("runs")
+    r.add_argument("--policy", dest="policies", action="append", default=None,
+                   metavar="NAME[:PARAM=V1,V2,...]",
+                   help="a scaling policy (kpa, hpa, fixed, keepalive, ...), with parameters to sweep; "
+                        "repeat for several (default kpa)")
+    seeds = r.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="run seeds 0 .. N-1")
+    seeds.add_argument("--seed", dest="seed_list", type=int, action="append", default=None, metavar="S",
+                       help="run this seed; repeat for several (default 0)")
+    r.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: each whole trace)")
+
+    x = p.add_argument_group("execution")
+    x.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="output folder: sweep.json, batches/, and results.csv at the end")
+    x.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="configurations per replay call (default 256)")
+    x.add_argument("--extend", action="store_true",
+                   help="accept a folder holding another sweep, keeping its finished runs that this one contains")
+    dask = x.add_mutually_exclusive_group()
+    dask.add_argument("--workers", type=int, default=None, metavar="N",
+                      help="run batches on a local Dask cluster of N single-threaded worker processes")
+    dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="run batches on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
+    x.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _pairs(items: list[str], option: str) -> list[tuple[str, list[str]]]:
+    """``run --set``'s KEY=V1,V2 parser, with errors naming ``option``."""
+    try:
+        return parse_sets(items)
+    except ConfigError as e:
+        raise ConfigError(str(e).replace("--set", option, 1)) from None
+
+
+def _number_or_duration(text: str, key: str) -> float:
+    from ..config import parse_duration
+
+    try:
+        return float(text)
+    except ValueError:
+        return parse_duration(text, key)
+
+
+def parse_random(items: list[str]) -> dict:
+    """``["target=1:100:log", "target-burst-capacity=0,-1"]`` -> a :class:`~autoscale.sweep.Sample` space.
+
+    A range ``LOW:HIGH`` draws whole numbers when both ends are whole and written without
+    a decimal point (``1:100``, ``30s:300s``), reals otherwise (``0.5:2``, ``1.0:100``);
+    ``:log`` draws log-uniformly. Range ends are numbers or durations (seconds).
+    """
+    from ..sweep import Uniform
+
+    space = {}
+    for key, values in _pairs(items, "--random"):
+        if len(values) == 1 and ":" in values[0]:
+            parts = values[0].split(":")
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "log"):
+                raise ConfigError(f"--random {key}={values[0]}: expected LOW:HIGH or LOW:HIGH:log")
+            low, high = (_number_or_duration(v, key) for v in parts[:2])
+            written_whole = not any(ch in v.lower() for v in parts[:2] for ch in ".e")
+            whole = written_whole and low.is_integer() and high.is_integer()
+            space[key] = Uniform(low, high, log=len(parts) == 3, integer=whole)
+        else:
+            space[key] = values
+    return space
+
+
+def _literal(text: str):
+    """A policy parameter from the command line: int, float, bool, None, duration (s) or str."""
+    from ..config import parse_duration
+
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    try:
+        return parse_duration(text, "policy parameter")
+    except ConfigError:
+        return text
+
+
+def parse_policy(text: str) -> list[tuple[str, dict]]:
+    """``"keepalive:keep-alive=60,600"`` -> ``[("keepalive", {"keep_alive": 60}), ("keepalive", {"keep_alive": 600})]``.
+
+    Parameters are separated by ``:``; a comma list sweeps a parameter (the cross
+    product of the lists); ``-`` in a parameter name reads as ``_``.
+    """
+    name, *specs = text.split(":")
+    name = name.strip()
+    if not name:
+        raise ConfigError(f"--policy {text!r}: expected NAME[:PARAM=V1,V2,...]")
+    params = _pairs(specs, f"--policy {name}:")
+    keys = [k.replace("-", "_") for k, _ in params]
+    return [(name, dict(zip(keys, (_literal(v) for v in combo))))
+            for combo in itertools.product(*(v for _, v in params))]
+
+
+def _read_points(path: Path) -> list[dict]:
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if frame.empty:
+        raise ConfigError(f"--points {path}: no configurations (a header row, then one row per configuration)")
+    return [{k: v.strip() for k, v in row.items() if v.strip() != ""} for row in frame.to_dict("records")]
+
+
+def _load_options(args) -> dict:
+    csv_options = ("time_column", "duration_column", "duration_unit")
+    given = {k: getattr(args, k) for k in csv_options if getattr(args, k) is not None}
+    fmt = args.format
+    if given and fmt not in (None, "csv"):
+        raise TraceError(f"--time-column, --duration-column and --duration-unit apply to --format csv, not {fmt}")
+    if "duration_unit" in given and "duration_column" not in given:
+        raise TraceError("--duration-unit needs --duration-column")
+    if given:
+        fmt = "csv"
+    return {**given, **({"format": fmt} if fmt is not None else {})}
+
+
+def build_sweep(args):
+    """The :class:`~autoscale.sweep.Sweep` the parsed options describe."""
+    from ..sweep import DEFAULT_BATCH_SIZE, Grid, Points, Sample, Sweep
+
+    axes = []
+    if args.grid:
+        axes.append(Grid(dict(_pairs(args.grid, "--grid"))))
+    if args.random:
+        if args.samples is None:
+            raise ConfigError("--random needs --samples N (how many configurations to draw)")
+        axes.append(Sample(parse_random(args.random), n=args.samples, seed=args.sample_seed))
+    elif args.samples is not None:
+        raise ConfigError("--samples draws the --random keys; give at least one --random KEY=...")
+    if args.points is not None:
+        axes.append(Points(_read_points(args.points)))
+    fixed = {}
+    for key, values in _pairs(args.sets, "--set"):
+        if len(values) > 1:
+            raise ConfigError(f"--set {key}: takes one value; sweep a list with --grid {key}={','.join(values)}")
+        fixed[key] = values[0]
+    if args.function_ids and args.functions is not None:
+        raise ConfigError("give --function IDs or --functions N, not both")
+    functions = args.functions
+    if args.function_ids:
+        functions = tuple(int(f) if f.isdigit() and len(f) < 6 else f for f in args.function_ids)
+    policies = [p for text in (args.policies or ["kpa"]) for p in parse_policy(text)]
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise ConfigError(f"--seeds {args.seeds}: must be >= 1")
+        seeds = range(args.seeds)
+    else:
+        seeds = args.seed_list or [0]
+    return Sweep(
+        traces=args.traces, axes=axes, seeds=seeds, policies=policies, functions=functions, overrides=fixed,
+        configmap=args.configmap, service=args.service, duration=args.duration,
+        batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
+        load_options=_load_options(args),
+    )
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+def run(args) -> int:
+    from ..sweep import RESULTS, run_sweep
+
+    sweep = build_sweep(args)
+    table = run_sweep(sweep, args.out, progress=False if args.quiet else None, scheduler=args.scheduler,
+                      workers=args.workers, extend=args.extend)
+    stats = table.attrs["sweep"]
+    traces = len(table[["trace", "function"]].drop_duplicates()) if "function" in table else table["trace"].nunique()
+    print(f"sweep: {_count(traces, 'trace')} x {_count(len(sweep.seeds), 'seed')} x "
+          f"{_count(len(sweep.policies), 'policy', 'policies')} x "
+          f"{_count(len(sweep.points()), 'configuration')} = {_count(stats['runs'], 'run')} "
+          f"in {_count(stats['batches'], 'batch', 'batches')}; "
+          f"replayed {_count(stats['replayed_runs'], 'run')} now, "
+          f"{stats['runs'] - stats['replayed_runs']:,} were finished before")
+    print(f"wrote {args.out / RESULTS}", file=sys.stderr)
+    return 0
