@@ -324,13 +324,22 @@ def _pick_ready(pi, rng, b, npods):
 
 
 @nb.njit(**_JIT)
-def _pick_activator(pi, ci, rng, b, cc):
+def _pick_activator(pf, pi, ci, rng, b, cc):
     """The pod the activator sends the next request to, or -1 if none has room.
 
     CC = 0: random choice of two by fewest outstanding requests; CC 1-3: first
-    available in address (slot) order; CC > 3: round robin from the last pick.
+    available in address (slot) order; CC > 3: round robin from the last pick. Under a
+    policy that scales per request: the newest instance with room.
     """
     npods = ci[b, CI_PHIGH]
+    if ci[b, CI_ON_DEMAND] == 1 and cc > 0:
+        # A FaaS front end: the newest instance with room, so that older ones idle and expire.
+        best = -1
+        for p in range(npods):
+            if pi[b, PI_STATE, p] == READY and pi[b, PI_ACT, p] < cc:
+                if best < 0 or pf[b, PF_CREATED, p] > pf[b, PF_CREATED, best]:
+                    best = p
+        return best
     if cc == 0:
         nready = 0
         for p in range(npods):
@@ -382,7 +391,7 @@ def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue
     """Send queued activator requests to pods while some pod has room."""
     acap = a_queue.shape[1]
     while ci[b, CI_ALEN] > 0:
-        p = _pick_activator(pi, ci, rng, b, cc)
+        p = _pick_activator(pf, pi, ci, rng, b, cc)
         if p < 0:
             return
         head = ci[b, CI_AHEAD]
@@ -478,14 +487,33 @@ def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, 
     _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
               hist_wait, fin, rng, b, t, cc, timeout)
     if on_demand and ci[b, CI_ALEN] > 0:
-        # Scale per request: the request found no room, so it waits for a new
-        # instance; start one unless the instances already starting cover the queue.
+        # Scale per request: the request found no instance with room, so it waits for
+        # an instance of its own (a cold start).
         ci[b, CI_COLD] += 1
-        per_pod = cc if cc > 0 else ci[b, CI_ALEN]
-        while ci[b, CI_ALEN] > ci[b, CI_NSTART] * per_pod:
-            ready_at = _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
-            if ready_at < cf[b, CF_NEXT_READY]:
-                cf[b, CF_NEXT_READY] = ready_at
+        if cc == 0:
+            # Unlimited concurrency: the first instance to start takes every waiting request.
+            if ci[b, CI_NSTART] == 0:
+                p = _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+                cf[b, CF_NEXT_READY] = min(cf[b, CF_NEXT_READY], pf[b, PF_READY_AT, p])
+            return
+        # Bound to a starting instance that has a free slot, or to a new one: it leaves
+        # the activator's queue (it is the last there) for that instance's queue.
+        ci[b, CI_ALEN] -= 1
+        p = -1
+        for q in range(ci[b, CI_PHIGH]):
+            if pi[b, PI_STATE, q] == STARTING and pi[b, PI_QLEN, q] < cc:
+                p = q
+                break
+        if p < 0:
+            p = _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+            cf[b, CF_NEXT_READY] = min(cf[b, CF_NEXT_READY], pf[b, PF_READY_AT, p])
+        pi[b, PI_ACT, p] += 1
+        pi[b, PI_ARR, p] += 1
+        pi[b, PI_PARR, p] += 1
+        _pod_conc(pf, pi, b, p, t, 1, 1)
+        qcap = 10 * cc
+        p_queue[b, p, (pi[b, PI_QHEAD, p] + pi[b, PI_QLEN, p]) % qcap] = req * 2 + 1
+        pi[b, PI_QLEN, p] += 1
 
 
 @nb.njit(**_INLINE)
@@ -569,6 +597,10 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
                     pi[b, PI_STATE, p] = READY
                     ci[b, CI_NSTART] -= 1
                     ci[b, CI_NREADY] += 1
+                    # Requests bound to it while it started (scale per request) start now.
+                    while pi[b, PI_QLEN, p] > 0 and pi[b, PI_EXEC, p] < cc:
+                        _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue,
+                                       hist_wait, fin, b, p, t, cc, timeout)
             cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
             if ci[b, CI_ALEN] > 0:
                 _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
@@ -741,7 +773,7 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
 
 @nb.njit(**_JIT)
 def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
-    """Create a pod at time t in the first empty slot (the caller made room); returns its ready time."""
+    """Create a pod at time t in the first empty slot (the caller made room); returns the slot."""
     for p in range(pi.shape[2]):
         if pi[b, PI_STATE, p] == EMPTY:
             break
@@ -760,7 +792,7 @@ def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     pf[b, PF_IDLE_SINCE, p] = t
     ci[b, CI_NSTART] += 1
     ci[b, CI_CREATED] += 1
-    return ready_at
+    return p
 
 
 @nb.njit(**_JIT)

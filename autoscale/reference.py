@@ -335,7 +335,7 @@ class _Simulation:
             return cs.shift + math.exp(cs.mu + cs.sigma * self.rng.normal())
         return cs.samples[self.rng.below(len(cs.samples))]
 
-    def _create_pod(self, t: float) -> None:
+    def _create_pod(self, t: float) -> _Pod:
         try:
             slot = self.slots.index(None)
         except ValueError:
@@ -349,6 +349,7 @@ class _Simulation:
         self.live += 1
         self.peak = max(self.peak, self.live)
         self._schedule(pod.ready_at, _READY, pod)
+        return pod
 
     def _terminate(self, pod: _Pod, t: float) -> None:
         if not pod.executing:
@@ -451,6 +452,10 @@ class _Simulation:
     def _pick_activator(self) -> _Pod | None:
         ready = self._ready_pods()  # slot order
         cc = self.cc
+        if self.on_demand and cc > 0:
+            # A FaaS front end: the newest instance with room (the first of equals in slot order).
+            free = [p for p in ready if p.outstanding < cc]
+            return max(free, key=lambda p: (p.created, -p.slot)) if free else None
         if cc == 0:
             if not ready:
                 return None
@@ -506,14 +511,35 @@ class _Simulation:
         self._schedule(req.arrival + self.timeout, _ACT_TIMEOUT, req)
         self._dispatch(t)
         if self.on_demand and self.a_queue:
-            # Scale per request: this request waits for a new instance unless the ones
-            # already starting can take every queued request.
+            # Scale per request: no instance had room, so this request waits for an
+            # instance of its own (a cold start).
             self.cold_delayed += 1
-            per_pod = self.cc if self.cc > 0 else len(self.a_queue)
-            while len(self.a_queue) > self._count(_STARTING) * per_pod:
-                self._create_pod(t)
+            if self.cc == 0:
+                if not self._count(_STARTING):
+                    self._create_pod(t)
+            else:
+                self._bind(req, t)
         if pushed:
             self._push(t)
+
+    def _bind(self, req: _Request, t: float) -> None:
+        """Give a request that started a cold start to a starting instance with a free slot, or a new one."""
+        self.a_queue.remove(req)
+        pod = next((p for p in self.slots if p is not None and p.state == _STARTING and len(p.queue) < self.cc),
+                   None)
+        if pod is None:
+            pod = self._create_pod(t)
+        pod.outstanding += 1
+        req.pod = pod.id
+        req.admitted = t
+        pod.stats.count += 1
+        pod.stats.pcount += 1
+        pod.stats.change(t, 1, 1)
+        req.seq = self.admissions
+        self.admissions += 1
+        req.queued = True
+        pod.queue.append(req)
+        self._schedule(req.arrival + self.timeout, _QUEUE_TIMEOUT, req)
 
     def _push(self, t: float) -> None:
         """The activator's immediate stat {concurrency 1, count 1}; pokes a decider that wants 0."""
@@ -594,6 +620,9 @@ class _Simulation:
             if p is not None and p.state == _STARTING and p.ready_at <= t:
                 p.state = _READY_STATE
                 p.ready = t
+                # Requests bound to it while it started (scale per request) start now.
+                while p.queue and len(p.executing) < self.cc:
+                    self._start(p, p.queue.popleft(), t)
         if self.a_queue:
             self._dispatch(t)
 

@@ -26,13 +26,9 @@ Cold-start probability per replication: SimFaaS ``total_cold_count / total_req_c
 (instances started per request). Each is given with a 95 % confidence interval across
 replications (Student t), and the difference from SimFaaS with Welch's interval.
 
-The two models differ in one rule. In SimFaaS a request that finds no idle instance is
-bound to the new instance it starts. In ours, as in Knative's activator, it waits in a
-queue and goes to the first instance with room: often one that finishes a request
-before the new instance is ready, and the new instance then serves the next request
-that finds no idle one. So while instances start, ours has fewer idle instances (more
-requests wait) but starts no more of them; the longer the cold start and the busier the
-function, the more the two measures differ.
+Both models bind a request that finds no idle instance to an instance of its own
+(SimFaaS: the one it starts; ours: a starting instance with a free slot, with CC 1 a new
+one), and both send a request to the newest idle instance.
 """
 
 from __future__ import annotations

@@ -38,11 +38,11 @@ class Fixed(Policy):
 class KeepAlive(Policy):
     """Scale per request with a fixed keep-alive: the AWS Lambda and Azure Functions model.
 
-    Every request that finds no idle instance starts one (a cold start) and waits for
-    it in the front end (the activator's queue; an instance freed first takes it
-    instead, FIFO). An instance runs ``containerConcurrency`` requests at once (set CC 1
-    for one request per instance, as Lambda does) and is removed after ``keep_alive``
-    seconds without a request. Nothing else scales: the policy's decision is "no
+    A request goes to the newest instance with a free slot; one that finds none is a
+    cold start and runs on an instance of its own, started at its arrival (or one still
+    starting with a free slot). An instance runs ``containerConcurrency`` requests at
+    once (set CC 1 for one request per instance, as Lambda does) and is removed after
+    ``keep_alive`` seconds without a request. Nothing else scales: the policy's decision is "no
     pre-warmed instances". Lambda keeps instances about 10 minutes and Azure Functions 20
     (Shahrad et al., USENIX ATC 2020, §4); the default here is 10 minutes.
     """
