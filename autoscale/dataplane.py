@@ -965,7 +965,7 @@ class DataPlane:
         self.qcap = int(10 * self.cc.max())
         self.pf = np.zeros((b, N_PF, pods))
         self.pi = np.zeros((b, N_PI, pods), dtype=np.int64)
-        self.p_queue = np.zeros((b, pods, max(self.qcap, 1)), dtype=np.int64)
+        self.p_queue = np.zeros((b, pods, max(self.qcap, 1)), dtype=np.int32)  # request * 2 + via
         self.cf = np.zeros((b, N_CF))
         self.cf[:, CF_SW_TIME] = INF
         self.cf[:, CF_NEXT_READY] = INF
@@ -1019,7 +1019,7 @@ class DataPlane:
         pf[:, :, :cap] = self.pf
         pi = np.zeros((b, N_PI, new), dtype=np.int64)
         pi[:, :, :cap] = self.pi
-        q = np.zeros((b, new, self.p_queue.shape[2]), dtype=np.int64)
+        q = np.zeros((b, new, self.p_queue.shape[2]), dtype=np.int32)
         q[:, :cap] = self.p_queue
         self.pf, self.pi, self.p_queue = pf, pi, q
         self.order = np.zeros((b, new), dtype=np.int64)
