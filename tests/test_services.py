@@ -173,3 +173,64 @@ def test_cli_async_and_compare_sync_against_async(tmp_path, capsys):
     assert list(table["policy"]) == ["kpa", "keepalive", "kpa (async)", "keepalive (async)"]
     assert table["async_completed"].isna().sum() == 2
     assert main(["compare", "--trace", str(path), "--policies", "kpa", "--invocations", "later"]) == 2
+
+
+# -- revisions behind a route ----------------------------------------------------------------
+
+def test_route_splits_tags_and_rollout_replay_every_revision():
+    """80/20 with a tagged canary, then a rollout to v2: every request is served once, revisions scale apart."""
+    from autoscale.routing import Rollout, Route, TrafficTarget, assign
+    from autoscale.services import replay_route
+
+    trace = synthetic.poisson(rate=20.0, duration=600.0, service=synthetic.exponential(0.3), seed=6)
+    tags = np.where(np.arange(len(trace)) % 50 == 0, "canary", None).astype(object)
+    route = Route([TrafficTarget("v1", 80), TrafficTarget("v2", 20, tag="canary")],
+                  rollout=Rollout(to="v2", start=300.0, duration=120.0))
+    revisions = {"v1": KPAConfig(container_concurrency=2), "v2": KPAConfig(container_concurrency=1)}
+    run = replay_route(trace, revisions, route, tags=tags, seed=3, timeseries=True)
+    s = run.summary.set_index("revision")
+    # Nothing lost: the revisions' requests add up to the trace, each ends in one outcome.
+    assert s["requests"].sum() == len(trace) == run.cluster["requests"].iloc[0]
+    assert (s["completed"] + s["status_503"] + s["status_504"] + s["in_flight"] == s["requests"]).all()
+    # Tags route exactly; untagged requests follow the split in effect at their arrival.
+    index = run.assignment
+    assert (index[tags == "canary"] == 1).all()
+    early = (trace.arrivals < 300.0) & (tags != "canary")
+    share = (index[early] == 1).mean()
+    n = early.sum()
+    assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / n)
+    late = (trace.arrivals >= 420.0) & (tags != "canary")
+    assert (index[late] == 1).all()
+    again, _ = assign(route, trace.arrivals, seed=3, tags=tags)
+    np.testing.assert_array_equal(index, again)
+    # Each revision has its own autoscaler: v2 (CC 1) ends with more pods than v1 once it has all the traffic.
+    ready = run.result.timeseries.values["ready"]
+    t = run.result.timeseries.time
+    assert ready[1][(t > 450) & (t < 590)].mean() > ready[0][(t > 450) & (t < 590)].mean()
+    # ... and each equals that revision replayed alone on its own requests.
+    for k, name in enumerate(run.names):
+        own = Trace(arrivals=trace.arrivals[index == k], durations=trace.durations[index == k], name=name)
+        alone = replay(own, revisions[name], seed=3, duration=run.result.duration).summary.iloc[0]
+        assert alone["pod_seconds"] == pytest.approx(s.loc[name, "pod_seconds"])
+    fig, axes = run.plot()
+    assert [ax.get_title() for ax in axes[0]] == ["v1", "v2"]
+
+
+def test_cli_route_file(tmp_path, capsys):
+    trace = synthetic.poisson(rate=5.0, duration=200.0, service=synthetic.constant(0.2), seed=7)
+    path = trace.to_csv(tmp_path / "t.csv")
+    route = tmp_path / "route.yaml"
+    route.write_text(
+        "revisions:\n  v1: {container-concurrency: 10}\n  v2: {container-concurrency: 1}\n"
+        "traffic:\n  - {revisionName: v1, percent: 90}\n  - {revisionName: v2, percent: 10}\n"
+        "schedule:\n  - at: 100s\n    traffic:\n      - {revisionName: v1, percent: 50}\n"
+        "      - {revisionName: v2, percent: 50}\n")
+    out = tmp_path / "rev.csv"
+    assert main(["run", "--trace", str(path), "--route", str(route), "--out", str(out)]) == 0
+    assert "2 revisions" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert list(table["revision"]) == ["v1", "v2"] and table["requests"].sum() == len(trace)
+    assert pd.read_csv(tmp_path / "rev-service.csv")["requests"].iloc[0] == len(trace)
+    route.write_text("revisions:\n  v1: {}\ntraffic:\n  - {revisionName: v1, percent: 99}\n")
+    assert main(["run", "--trace", str(path), "--route", str(route)]) == 2
+    assert "100" in capsys.readouterr().err
