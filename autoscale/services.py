@@ -52,10 +52,10 @@ _ADDITIVE = ("requests", "completed", "status_503", "status_504", "in_flight", "
              "idle_pod_seconds", "pods_created", "scale_events", "scale_from_zero")
 
 
-def cluster_summary(result: ReplayResult, label: str = "cluster") -> pd.DataFrame:
+def cluster_summary(result: ReplayResult, label: str = "cluster", members: str = "services") -> pd.DataFrame:
     """One row for the whole batch: additive totals, and peak and mean of the total pods over time."""
     s = result.summary
-    row = {"scope": label, "services": len(s)}
+    row = {"scope": label, members: len(s)}
     for col in _ADDITIVE:
         row[col] = s[col].sum()
     if "activator_rejected" in s:
@@ -63,7 +63,7 @@ def cluster_summary(result: ReplayResult, label: str = "cluster") -> pd.DataFram
     totals = result.pods_total
     row["peak_pods"] = int(totals.max()) if totals is not None and totals.size else 0
     row["mean_pods"] = row["pod_seconds"] / result.duration
-    row["sum_of_service_peaks"] = int(s["peak_pods"].sum())
+    row[f"sum_of_{members.rstrip('s')}_peaks"] = int(s["peak_pods"].sum())
     return pd.DataFrame([row])
 
 
@@ -86,7 +86,9 @@ class ServicesResult:
     @property
     def cluster(self) -> pd.DataFrame:
         """Totals for the cluster (or the service, for revisions)."""
-        return cluster_summary(self.result, "cluster" if self.kind == "service" else "service")
+        if self.kind == "service":
+            return cluster_summary(self.result, "cluster", "services")
+        return cluster_summary(self.result, "service", "revisions")
 
     def pods_over_time(self) -> pd.Series:
         """Total live pods at the end of each second, over every service (or revision)."""
