@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "autoscale._cli.run_cmd",
     "autoscale._cli.compare_cmd",
     "autoscale._cli.sweep_cmd",
+    "autoscale._cli.report_cmd",
 )
 
 
