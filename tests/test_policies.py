@@ -339,3 +339,10 @@ def test_oracle_has_pods_ready_just_in_time():
     live = r.timeseries.values["ready"][0] + r.timeseries.values["starting"][0]
     assert (live <= window).all()
     assert s["pod_seconds"] < Fixed(replicas=int(need.max())).replicas * r.duration
+
+
+def test_peak_concurrency_counts_an_instant_after_all_its_events():
+    # Both requests end exactly at 1.0 (0.999 + 0.001 rounds to 1.0): nothing is in service then.
+    a = np.array([0.999, 0.999])
+    d = np.array([0.001, 0.001])
+    assert peak_concurrency_per_second(a, d, 3).tolist() == [2, 0, 0]

@@ -30,6 +30,10 @@ def peak_concurrency_per_second(arrivals: np.ndarray, durations: np.ndarray, sec
     peak = np.zeros(seconds, dtype=np.int64)
     if times.size == 0:
         return peak
+    # The level at an instant is the one after all its events (several ends at one
+    # instant pass through higher levels that never hold).
+    settled = np.append(times[1:] != times[:-1], True)
+    times, level = times[settled], level[settled]
     sec = np.floor(times).astype(np.int64)
     inside = (sec >= 0) & (sec < seconds)
     np.maximum.at(peak, sec[inside], level[inside])
