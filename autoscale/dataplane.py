@@ -151,6 +151,13 @@ def hist_bin(x):
     return k
 
 
+@nb.njit(**_JIT)
+def hist_add(hist, b, values):
+    """Count ``values`` (seconds) into row ``b`` of the histograms ``hist``."""
+    for x in values:
+        hist[b, hist_bin(x)] += 1
+
+
 # --- completion heap (per configuration, keyed by end time) ----------------------------
 
 

@@ -49,7 +49,8 @@ __all__ = ["replay", "run", "Requests", "Streams", "simulated_seconds"]
 
 def simulated_seconds(trace, duration: float | None = None) -> int:
     """Whole seconds a replay runs: ``ceil(duration)``, or by default one second past the
-    time the last request would end if it were served on arrival."""
+    time the last request of ``trace`` (a Trace or :class:`Streams`) would end if it were
+    served on arrival."""
     if duration is None:
         return int(np.ceil(float(np.max(trace.arrivals + trace.durations)))) + 1
     if not (np.isfinite(duration) and duration > 0):
@@ -194,10 +195,6 @@ class Streams:
     def row_trace(self, b: int):
         return self.traces[0] if self.segments is None else self.traces[b]
 
-    def end_time(self) -> float:
-        """The time the last request would end if served on arrival."""
-        return float(np.max(self.arrivals + self.durations)) if self.arrivals.size else 0.0
-
     def demand(self, batch: int, seconds: int, step: int, points: int) -> np.ndarray:
         """Exact mean demand concurrency per time-series bucket, shape (batch, points)."""
         out = np.zeros((batch, points))
@@ -261,7 +258,7 @@ def run(
     if invocation is not None:
         from .invocation import AsyncLayer
 
-        async_layer = AsyncLayer(invocation, dp, streams, b, t_end)
+        async_layer = AsyncLayer(invocation, dp, streams, b)
     collector = Collector(spec)
     history = _History(b, int(getattr(policy, "history", 0)))
     state = policy.start(Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,

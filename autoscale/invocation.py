@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dataplane import HIST_BINS, hist_bin
+from .dataplane import HIST_BINS, hist_add
 from .errors import ConfigError
 
 __all__ = ["Async", "AsyncOutcome", "AsyncLayer"]
@@ -114,7 +114,7 @@ class AsyncOutcome:
 class AsyncLayer:
     """The dispatcher's bookkeeping around a data plane in asynchronous mode (used by the engine)."""
 
-    def __init__(self, settings: Async, dp, streams, batch: int, t_end: int) -> None:
+    def __init__(self, settings: Async, dp, streams, batch: int) -> None:
         self.settings = settings
         self.dp = dp
         self.batch = batch
@@ -180,15 +180,14 @@ class AsyncLayer:
             ids = done[:, 0].astype(np.int64)
             codes = done[:, 1].astype(np.int64)
             ends = done[:, 2]
-            dispatched = self.dp.arrivals[ids]
-            for wait in dispatched - self.dp.att_ready[ids]:
-                self.queue_hist[b, hist_bin(wait)] += 1
-                self.queue_max[b] = max(self.queue_max[b], wait)
+            waits = self.dp.arrivals[ids] - self.dp.att_ready[ids]
+            hist_add(self.queue_hist, b, waits)
+            self.queue_max[b] = max(self.queue_max[b], waits.max())
             ok = codes == 0
-            for i in np.flatnonzero(ok):
-                total = ends[i] - self.arrivals[self.orig[ids[i]]]
-                self.completion_hist[b, hist_bin(total)] += 1
-                self.completion_max[b] = max(self.completion_max[b], total)
+            if ok.any():
+                totals = ends[ok] - self.arrivals[self.orig[ids[ok]]]
+                hist_add(self.completion_hist, b, totals)
+                self.completion_max[b] = max(self.completion_max[b], totals.max())
             self.completed[b] += int(ok.sum())
             for i in np.flatnonzero(~ok):
                 k = int(self.tries[ids[i]]) + 1

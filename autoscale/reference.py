@@ -649,13 +649,10 @@ class _Simulation:
         one = lambda v: np.array([v])  # noqa: E731
         return Signals(
             now=t, mask=np.ones(1, dtype=bool), ready=one(len(self._ready_pods())), starting=one(self._count(_STARTING)),
-            draining=one(self._count(_DRAINING)), in_system=one(self._in_system()), stable=obs.stable,
+            draining=one(self._count(_DRAINING)), in_system=one(self.system.conc), stable=obs.stable,
             panic=obs.panic, valid=obs.valid, _history={k: np.array([list(v)]) for k, v in self.history.items()},
             **{k: one(v) for k, v in self.last.items()},
         )
-
-    def _in_system(self) -> int:
-        return self.system.conc
 
     def _decide(self, t: float, obs) -> None:
         """One tick of the policy."""

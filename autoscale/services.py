@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .config import KPAConfig
-from .engine import Requests, Streams, run
+from .engine import Requests, Streams, run, simulated_seconds
 from .errors import ConfigError
 from .results import ReplayResult
 from .spec import KPASpec
@@ -117,13 +117,6 @@ def _configs_for(names: list[str], configs) -> list[KPAConfig]:
     raise TypeError("configs: give a KPAConfig, a mapping of name -> KPAConfig, or a function of the name")
 
 
-def _end(rows) -> int:
-    ends = [float(np.max(r.arrivals + r.durations)) for r in rows if len(r.arrivals)]
-    if not ends:
-        raise ConfigError("no requests to replay")
-    return int(np.ceil(max(ends))) + 1
-
-
 def replay_services(
     traces,
     configs: KPAConfig | Mapping | Callable | None = None,
@@ -181,7 +174,7 @@ def replay_services(
         raise ConfigError(f"activator pool = {activator_pool!r} requests, must be a whole number >= 1")
     spec = KPASpec.from_configs(_configs_for(names, configs))
     streams = Streams.per_row(rows, name=trace_name, provenance=provenance)
-    t_end = _end(streams.traces) if duration is None else int(np.ceil(duration))
+    t_end = simulated_seconds(streams, duration)
     result = run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end, timeseries=timeseries,
                  max_points=max_points, parallel=parallel, invocation=invocation, activator_pool=activator_pool)
     return ServicesResult(result=result, names=names)
@@ -235,7 +228,7 @@ def replay_route(
     rows = [Requests(trace.arrivals[index == k], trace.durations[index == k]) for k in range(len(names))]
     spec = KPASpec.from_configs([revisions[n] for n in names])
     streams = Streams.per_row(rows, name=trace.name, provenance=str(trace.provenance))
-    t_end = _end(rows) if duration is None else int(np.ceil(duration))
+    t_end = simulated_seconds(streams, duration)
     result = run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end, timeseries=timeseries,
                  max_points=max_points, parallel=parallel, activator_pool=activator_pool)
     return ServicesResult(result=result, names=names, kind="revision", assignment=index)
