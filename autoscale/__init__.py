@@ -12,6 +12,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import _numba  # noqa: F401  (the compiled modules' cache folder, set before any of them loads)
+
 from .collector import Collector, Observation
 from .compare import Comparison, compare
 from .config import Aggregation, KPAConfig, Metric, ResolvedConfig, resolve

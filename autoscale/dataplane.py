@@ -10,450 +10,40 @@ handled in time order with their exact times, so per-pod concurrency integrals a
 exact. At the end of each second, :func:`report` produces what the autoscaler would
 receive: the scraped revision estimate and the activator's stat.
 
-Layout: all state lives in a handful of arrays whose leading axis is the
-configuration; field indices are the module constants below. ``prange`` runs the
-configurations in parallel; each one touches only its own rows, so a configuration's
-result does not depend on the batch around it.
+This module is the event loop (:func:`_step_one`, :func:`_second_one`) and the
+:class:`DataPlane` that the per-second replay path drives; the components are modules
+named after Knative's: :mod:`autoscale.pods` (cold starts, ReplicaSet order, draining),
+:mod:`autoscale.queueproxy` (the concurrency limit, its queue, 503 and 504),
+:mod:`autoscale.activator` (its queue and load-balancing policies, and the Kubernetes
+service in Serve mode) and :mod:`autoscale.scraper` (the reports at each second's end).
+The layout of the state arrays is in :mod:`autoscale._state`: a handful of arrays whose
+leading axis is the configuration, each function touching only its own rows, so a
+configuration's result does not depend on the batch around it.
 """
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
+from ._state import (
+    _INLINE, _JIT, CF_A_CREATED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS, CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE,
+    CF_LAT_MAX, CF_NEXT_READY, CF_POD_SECONDS, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC,
+    CI_AENTRY, CI_AHEAD, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD,
+    CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NFIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND,
+    CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, EMPTY, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, PF_CREATED,
+    PF_IDLE_SINCE, PF_READY_AT, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, STARTING,
+    _act_conc, _ended, _exec_conc, _heap_pop, _pod_conc, hist_bin,
+)
+from .activator import _dispatch, _pick_ready
+from .pods import _apply_one, _new_pod, _next_ready, _retire_idle, _terminate
+from .queueproxy import _admit, _pop_pod_queue
+from .scraper import _report_one
+
 __all__ = ["DataPlane"]
 
-# --- pod fields -------------------------------------------------------------------------
-# float64 per pod: pf[b, F, p]
-PF_CREATED, PF_READY_AT, PF_LAST, PF_INT, PF_PINT, PF_IDLE_SINCE = range(6)
-N_PF = 6
-# int64 per pod: pi[b, F, p]
-PI_STATE, PI_EXEC, PI_QHEAD, PI_QLEN, PI_CONC, PI_PCONC, PI_ARR, PI_PARR, PI_ACT = range(9)
-N_PI = 9
-# pod states
-EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 
-# --- configuration fields -----------------------------------------------------------------
-# float64 per configuration: cf[b, F]
-(
-    CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
-    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED, CF_X_LAST, CF_X_INT,
-    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP,
-) = range(17)
-N_CF = 17
-# int64 per configuration: ci[b, F]
-(
-    CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
-    CI_RR, CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
-    CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR, CI_ACAP, CI_AREJ, CI_ASYNC, CI_NFIN, CI_BHEAD,
-    CI_BLEN, CI_BINF, CI_BCONC,
-) = range(32)
-N_CI = 32
-# CI_PHIGH: one past the highest pod slot this configuration has used; per-pod loops stop there.
-# CF_X_*, CI_XCONC: requests executing (not queued) and their time integral over the second.
-# CI_ON_DEMAND: an arrival that finds no room creates a pod at once (scale per request).
-# CF_KEEP_ALIVE: a ready pod idle this long is removed, while more than CI_FLOOR pods live;
-# never before CF_FLOOR_TIME, when the floor was last set (INF: pods are never retired idle).
-# CI_ACAP: requests the activator may hold for this configuration (-1: no limit); beyond it
-# an arrival is answered 503 (counted in CI_AREJ too).
-# Asynchronous invocation (CI_ASYNC = 1): requests wait in a backlog ring (CI_BHEAD, CI_BLEN)
-# of attempt ids, each with its own ready time, and are dispatched into the service in
-# order while fewer than CI_BCONC are in flight (0: no limit; CI_BINF in flight) and at
-# least CF_BGAP seconds apart (CF_BNEXT: the earliest next dispatch). Every attempt that
-# ends is written to the finish buffer (id, code 0 done / 1 503 / 2 504, time), CI_NFIN of them.
-
-# --- latency histograms -------------------------------------------------------------------
-#: bins per decade of the latency histograms: 10**(1/100) = 2.3 % wide bins
-HIST_PER_DECADE = 100
-HIST_MIN_EXP = -6  # 1 microsecond; bin 0 holds everything below
-HIST_DECADES = 12  # up to 1e6 s
-HIST_BINS = HIST_DECADES * HIST_PER_DECADE + 2
-INF = np.inf
-
-# SplitMix64 constants (see autoscale.rng for the Python twin).
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
-
-_JIT = dict(nogil=True, cache=True)
-# Small helpers on the per-request path are inlined at the IR level: calls that pass a dozen
-# arrays cost more than the work inside them.
-_INLINE = dict(nogil=True, cache=True, inline="always")
-
-
-@nb.njit(**_INLINE)
-def _uniform(rng, b):
-    s = rng[b] + _GOLDEN
-    rng[b] = s
-    z = s
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
-    return float(z >> _S11) * _INV53
-
-
-@nb.njit(**_INLINE)
-def _below(rng, b, n):
-    k = int(_uniform(rng, b) * n)
-    return k if k < n else n - 1
-
-
-@nb.njit(**_JIT)
-def _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n):
-    kind = cs_kind[b]
-    if kind == 0:
-        return cs_par[b, 0]
-    if kind == 1:
-        u1 = 1.0 - _uniform(rng, b)
-        u2 = _uniform(rng, b)
-        z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-        return cs_par[b, 0] + math.exp(cs_par[b, 1] + cs_par[b, 2] * z)
-    return cs_emp[b, _below(rng, b, cs_emp_n[b])]
-
-
-#: Lower edge of each histogram bin, seconds (bin 0 is everything below 1 us).
-_HIST_EDGES = 10.0 ** (HIST_MIN_EXP + (np.arange(HIST_BINS + 1) - 1.0) / HIST_PER_DECADE)
-_HIST_EDGES[0] = 0.0
-_HIST_EDGES[-1] = np.inf
-#: log10 of the middle of each of 4096 slices of the mantissa range [1, 2): a first guess
-#: of the bin without calling log10 twice per request (it is most of the cost otherwise).
-_MANTISSA_LOG10 = np.log10(1.0 + (np.arange(4096) + 0.5) / 4096.0)
-_LOG10_2 = math.log10(2.0)
-
-
-@nb.njit(**_INLINE)
-def hist_bin(x):
-    """Histogram bin of a latency of ``x`` seconds: 0 below 1 us, then 100 bins a decade.
-
-    Bin k >= 1 holds ``[_HIST_EDGES[k], _HIST_EDGES[k + 1])``. The bin is guessed from the
-    float's exponent and mantissa, then moved to the exact edge by comparison.
-    """
-    if x < 1e-6:
-        return 0
-    m, e = math.frexp(x)  # x = m * 2**e, m in [0.5, 1)
-    l10 = (e - 1) * _LOG10_2 + _MANTISSA_LOG10[int((m * 2.0 - 1.0) * 4096.0)]
-    k = 1 + int((l10 - HIST_MIN_EXP) * HIST_PER_DECADE)
-    if k < 1:
-        k = 1
-    if k > HIST_BINS - 1:
-        k = HIST_BINS - 1
-    while k > 1 and x < _HIST_EDGES[k]:
-        k -= 1
-    while k < HIST_BINS - 1 and x >= _HIST_EDGES[k + 1]:
-        k += 1
-    return k
-
-
-@nb.njit(**_JIT)
-def hist_add(hist, b, values):
-    """Count ``values`` (seconds) into row ``b`` of the histograms ``hist``."""
-    for x in values:
-        hist[b, hist_bin(x)] += 1
-
-
-# --- completion heap (per configuration, keyed by end time) ----------------------------
-
-
-@nb.njit(**_INLINE)
-def _heap_push(h_end, h_pod, h_info, ci, b, t, pod, info):
-    i = ci[b, CI_HSIZE]
-    ci[b, CI_HSIZE] = i + 1
-    while i > 0:
-        parent = (i - 1) >> 1
-        if h_end[b, parent] <= t:
-            break
-        h_end[b, i] = h_end[b, parent]
-        h_pod[b, i] = h_pod[b, parent]
-        h_info[b, i] = h_info[b, parent]
-        i = parent
-    h_end[b, i] = t
-    h_pod[b, i] = pod
-    h_info[b, i] = info
-
-
-@nb.njit(**_INLINE)
-def _heap_pop(h_end, h_pod, h_info, ci, b):
-    n = ci[b, CI_HSIZE] - 1
-    ci[b, CI_HSIZE] = n
-    t = h_end[b, n]
-    pod = h_pod[b, n]
-    info = h_info[b, n]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and h_end[b, c + 1] < h_end[b, c]:
-            c += 1
-        if h_end[b, c] >= t:
-            break
-        h_end[b, i] = h_end[b, c]
-        h_pod[b, i] = h_pod[b, c]
-        h_info[b, i] = h_info[b, c]
-        i = c
-    h_end[b, i] = t
-    h_pod[b, i] = pod
-    h_info[b, i] = info
-
-
-# --- state changes ------------------------------------------------------------------------
-
-
-@nb.njit(**_INLINE)
-def _pod_conc(pf, pi, b, p, t, dconc, dpconc):
-    """Change a pod's concurrency at time t, accumulating the time-weighted integrals."""
-    last = pf[b, PF_LAST, p]
-    if t > last:
-        dt = t - last
-        pf[b, PF_INT, p] += pi[b, PI_CONC, p] * dt
-        pf[b, PF_PINT, p] += pi[b, PI_PCONC, p] * dt
-        pf[b, PF_LAST, p] = t
-    pi[b, PI_CONC, p] += dconc
-    pi[b, PI_PCONC, p] += dpconc
-
-
-@nb.njit(**_INLINE)
-def _act_conc(cf, ci, b, t, d):
-    last = cf[b, CF_A_LAST]
-    if t > last:
-        cf[b, CF_A_INT] += ci[b, CI_ACONC] * (t - last)
-        cf[b, CF_A_LAST] = t
-    ci[b, CI_ACONC] += d
-
-
-@nb.njit(**_INLINE)
-def _exec_conc(cf, ci, b, t, d):
-    last = cf[b, CF_X_LAST]
-    if t > last:
-        cf[b, CF_X_INT] += ci[b, CI_XCONC] * (t - last)
-        cf[b, CF_X_LAST] = t
-    ci[b, CI_XCONC] += d
-
-
-@nb.njit(**_INLINE)
-def _ended(fin, ci, b, req, code, t):
-    """An asynchronous attempt ended: record it for the dispatcher and free its slot."""
-    if ci[b, CI_ASYNC] == 1:
-        k = ci[b, CI_NFIN]
-        fin[b, k, 0] = req
-        fin[b, k, 1] = code
-        fin[b, k, 2] = t
-        ci[b, CI_NFIN] = k + 1
-        ci[b, CI_BINF] -= 1
-
-
-@nb.njit(**_INLINE)
-def _terminate(pf, pi, cf, ci, b, p, t):
-    cf[b, CF_POD_SECONDS] += t - pf[b, PF_CREATED, p]
-    if pi[b, PI_EXEC, p] == 0:
-        cf[b, CF_IDLE_SECONDS] += t - pf[b, PF_IDLE_SINCE, p]
-    st = pi[b, PI_STATE, p]
-    if st == READY:
-        ci[b, CI_NREADY] -= 1
-    elif st == STARTING:
-        ci[b, CI_NSTART] -= 1
-    elif st == DRAINING:
-        ci[b, CI_NDRAIN] -= 1
-    pi[b, PI_STATE, p] = EMPTY
-
-
-@nb.njit(**_INLINE)
-def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout):
-    """Start request ``req`` executing on pod ``p`` at time t."""
-    if pi[b, PI_EXEC, p] == 0:
-        cf[b, CF_IDLE_SECONDS] += t - pf[b, PF_IDLE_SINCE, p]
-    pi[b, PI_EXEC, p] += 1
-    _exec_conc(cf, ci, b, t, 1)
-    arr = arrivals[req]
-    end = t + durations[req]
-    deadline = arr + timeout
-    timed_out = 0
-    if end > deadline:
-        end = deadline
-        timed_out = 1
-    _heap_push(h_end, h_pod, h_info, ci, b, end, p, req * 4 + via * 2 + timed_out)
-    w = t - arr
-    if w > cf[b, CF_WAIT_MAX]:
-        cf[b, CF_WAIT_MAX] = w
-    return w
-
-
-@nb.njit(**_INLINE)
-def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
-           b, p, t, req, via, cc, timeout):
-    """A request reaches pod p's queue-proxy: execute, queue, or 503."""
-    pi[b, PI_ARR, p] += 1
-    if via:
-        pi[b, PI_PARR, p] += 1
-    qcap = 10 * cc
-    if cc == 0 or pi[b, PI_EXEC, p] < cc:
-        _pod_conc(pf, pi, b, p, t, 1, via)
-        w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout)
-        hist_wait[b, hist_bin(w)] += 1
-        return True
-    if pi[b, PI_QLEN, p] < qcap:
-        _pod_conc(pf, pi, b, p, t, 1, via)
-        slot = (pi[b, PI_QHEAD, p] + pi[b, PI_QLEN, p]) % qcap
-        p_queue[b, p, slot] = req * 2 + via
-        pi[b, PI_QLEN, p] += 1
-        return True
-    ci[b, CI_503] += 1
-    ci[b, CI_INSYS] -= 1
-    _ended(fin, ci, b, req, 1, t)
-    return False
-
-
-@nb.njit(**_INLINE)
-def _pick_ready(pi, rng, b, npods):
-    """A ready pod chosen uniformly at random (the Kubernetes service), or -1."""
-    n = npods
-    nready = 0
-    for p in range(n):
-        if pi[b, PI_STATE, p] == READY:
-            nready += 1
-    if nready == 0:
-        return -1
-    k = _below(rng, b, nready)
-    j = 0
-    for p in range(n):
-        if pi[b, PI_STATE, p] == READY:
-            if j == k:
-                return p
-            j += 1
-    return -1
-
-
-@nb.njit(**_JIT)
-def _pick_activator(pf, pi, ci, rng, b, cc):
-    """The pod the activator sends the next request to, or -1 if none has room.
-
-    CC = 0: random choice of two by fewest outstanding requests; CC 1-3: first
-    available in address (slot) order; CC > 3: round robin from the last pick. Under a
-    policy that scales per request: the newest instance with room.
-    """
-    npods = ci[b, CI_PHIGH]
-    if ci[b, CI_ON_DEMAND] == 1 and cc > 0:
-        # A FaaS front end: the newest instance with room, so that older ones idle and expire.
-        best = -1
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY and pi[b, PI_ACT, p] < cc:
-                if best < 0 or pf[b, PF_CREATED, p] > pf[b, PF_CREATED, best]:
-                    best = p
-        return best
-    if cc == 0:
-        nready = 0
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY:
-                nready += 1
-        if nready == 0:
-            return -1
-        if nready == 1:
-            for p in range(npods):
-                if pi[b, PI_STATE, p] == READY:
-                    return p
-        k1 = _below(rng, b, nready)
-        k2 = _below(rng, b, nready - 1)
-        if k2 >= k1:
-            k2 += 1
-        p1 = p2 = -1
-        j = 0
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY:
-                if j == k1:
-                    p1 = p
-                if j == k2:
-                    p2 = p
-                j += 1
-        a1 = pi[b, PI_ACT, p1]
-        a2 = pi[b, PI_ACT, p2]
-        if a1 < a2:
-            return p1
-        if a2 < a1:
-            return p2
-        return p1 if _uniform(rng, b) < 0.5 else p2
-    if cc <= 3:
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY and pi[b, PI_ACT, p] < cc:
-                return p
-        return -1
-    start = ci[b, CI_RR]
-    for k in range(1, npods + 1):
-        p = (start + k) % npods
-        if pi[b, PI_STATE, p] == READY and pi[b, PI_ACT, p] < cc:
-            ci[b, CI_RR] = p
-            return p
-    return -1
-
-
-@nb.njit(**_JIT)
-def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-              hist_wait, fin, rng, b, t, cc, timeout):
-    """Send queued activator requests to pods while some pod has room."""
-    acap = a_queue.shape[1]
-    while ci[b, CI_ALEN] > 0:
-        p = _pick_activator(pf, pi, ci, rng, b, cc)
-        if p < 0:
-            return
-        head = ci[b, CI_AHEAD]
-        req = a_queue[b, head]
-        ci[b, CI_AHEAD] = (head + 1) % acap
-        ci[b, CI_ALEN] -= 1
-        pi[b, PI_ACT, p] += 1
-        if not _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
-                      b, p, t, req, 1, cc, timeout):
-            pi[b, PI_ACT, p] -= 1
-            _act_conc(cf, ci, b, t, -1)
-
-
-@nb.njit(**_JIT)
-def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
-                   b, p, t, cc, timeout):
-    """Start the next queued request on pod p, answering 504 for any that expired."""
-    qcap = 10 * cc
-    while pi[b, PI_QLEN, p] > 0:
-        head = pi[b, PI_QHEAD, p]
-        code = p_queue[b, p, head]
-        pi[b, PI_QHEAD, p] = (head + 1) % qcap
-        pi[b, PI_QLEN, p] -= 1
-        req = code >> 1
-        via = code & 1
-        if arrivals[req] + timeout <= t:
-            _expire_queued(pf, pi, cf, ci, fin, b, p, t, arrivals[req] + timeout, via, req)
-            continue
-        w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout)
-        hist_wait[b, hist_bin(w)] += 1
-        return
-
-
-@nb.njit(**_INLINE)
-def _expire_queued(pf, pi, cf, ci, fin, b, p, t, expiry, via, req):
-    """A request queued in a pod's queue-proxy timed out: 504."""
-    _pod_conc(pf, pi, b, p, max(expiry, pf[b, PF_LAST, p]), -1, -via)
-    ci[b, CI_504] += 1
-    ci[b, CI_INSYS] -= 1
-    _ended(fin, ci, b, req, 2, max(expiry, pf[b, PF_LAST, p]))
-    if via:
-        pi[b, PI_ACT, p] -= 1
-        _act_conc(cf, ci, b, max(expiry, cf[b, CF_A_LAST]), -1)
-
-
-@nb.njit(**_JIT)
-def _next_ready(pf, pi, ci, b):
-    t = INF
-    for p in range(ci[b, CI_PHIGH]):
-        if pi[b, PI_STATE, p] == STARTING and pf[b, PF_READY_AT, p] < t:
-            t = pf[b, PF_READY_AT, p]
-    return t
-
-
-@nb.njit(**_INLINE)
+@nb.njit(**_JIT)  # not inlined: its two dozen helpers would double the event loop's compile time
 def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait, fin, rng,
             cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout):
     """Request ``req`` reaches the revision at time t: a random ready pod, or the activator."""
@@ -561,6 +151,8 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
         t = min(ta, tb, tc, tr, tt, ts)
         if t >= t1:
             break
+        arrive = False
+        req = 0
         if tc == t:
             # A request finishes (or hits the revision timeout while executing).
             p = h_pod[b, 0]
@@ -632,238 +224,15 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             ci[b, CI_BINF] += 1
             cf[b, CF_BNEXT] = t + cf[b, CF_BGAP]
             arrivals[req] = t
-            _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait,
-                    fin, rng, cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout)
+            arrive = True
         else:
             req = ptr
             ptr += 1
+            arrive = True
+        if arrive:  # one call site: the arrival's code is inlined once
             _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait,
                     fin, rng, cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout)
     cur[b] = ptr
-
-
-_SAMPLE_X = 1.96 * 1.96 * 100.0 / (5.0 * 5.0)  # 15.3664
-
-
-@nb.njit(**_JIT)
-def sample_size(n):
-    """Pods the scraper samples out of n ready ones: all up to 3, then ceil(n X / (n + X - 1))."""
-    if n <= 3:
-        return n
-    return int(math.ceil(n * _SAMPLE_X / (n + _SAMPLE_X - 1.0)))
-
-
-@nb.njit(**_JIT)
-def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order,
-                fin):
-    """End of second t1 - 1: queue-proxy and activator reports, then the scrape.
-
-    ``out[b]`` receives: scraped concurrency, proxied concurrency, rps, proxied rps,
-    scraped flag, activator concurrency, activator rps, activator flag, the exact mean
-    number of requests executing (not queued) over the second, the exact total of
-    the ready pods' mean concurrency (every pod, not a sample), and the exact mean number
-    of requests in the system (pods and the activator).
-    """
-    _retire_idle(pf, pi, cf, ci, b, t1)
-    npods = ci[b, CI_PHIGH]
-    qcap = 10 * cc_arr[b]
-    # Queue-proxy side: expire queued requests that reached the timeout this second.
-    to = timeout[b]
-    for p in range(npods):
-        st = pi[b, PI_STATE, p]
-        if st == EMPTY or pi[b, PI_QLEN, p] == 0:
-            continue
-        # The queue is in admission order, not arrival order (a request that waited in
-        # the activator may sit behind younger ones), so every entry is checked and the
-        # survivors are compacted in place.
-        head = pi[b, PI_QHEAD, p]
-        n = pi[b, PI_QLEN, p]
-        kept = 0
-        for k in range(n):
-            code = p_queue[b, p, (head + k) % qcap]
-            expiry = arrivals[code >> 1] + to
-            if expiry <= t1:
-                pi[b, PI_QLEN, p] -= 1
-                _expire_queued(pf, pi, cf, ci, fin, b, p, t1, expiry, code & 1, code >> 1)
-            else:
-                p_queue[b, p, (head + kept) % qcap] = code
-                kept += 1
-        if st == DRAINING and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
-            _terminate(pf, pi, cf, ci, b, p, t1)
-    # Per-pod averages over the second, stored; scrape samples the ready ones.
-    nready = 0
-    nold = 0
-    exact = 0.0
-    direct = 0.0  # requests the pods hold that did not come through the activator
-    for p in range(npods):
-        st = pi[b, PI_STATE, p]
-        if st == EMPTY:
-            continue
-        _pod_conc(pf, pi, b, p, t1, 0, 0)
-        direct += pf[b, PF_INT, p] - pf[b, PF_PINT, p]
-        if st == READY:
-            exact += pf[b, PF_INT, p]
-            if pf[b, PF_CREATED, p] <= t1 - stable_window[b]:
-                order[b, nold] = p
-                nold += 1
-            nready += 1
-    for k in range(11):
-        out[b, k] = 0.0
-    _exec_conc(cf, ci, b, t1, 0)
-    out[b, 8] = cf[b, CF_X_INT]
-    cf[b, CF_X_INT] = 0.0
-    out[b, 9] = exact
-    if scrape[b] and nready > 0:
-        n = sample_size(nready)
-        # old pods first, then young ones, each group in random order
-        j = nold
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY and not (pf[b, PF_CREATED, p] <= t1 - stable_window[b]):
-                order[b, j] = p
-                j += 1
-        # shuffle within the old group, then within the young group (partial Fisher-Yates)
-        lo = 0
-        hi = nold
-        for _g in range(2):
-            m = hi - lo
-            take = n - lo if n - lo < m else m
-            for i in range(take):
-                k = lo + i + _below(rng, b, m - i)
-                tmp = order[b, lo + i]
-                order[b, lo + i] = order[b, k]
-                order[b, k] = tmp
-            if n <= hi:
-                break
-            lo = hi
-            hi = nready
-        sc = 0.0
-        spc = 0.0
-        sr = 0.0
-        spr = 0.0
-        for i in range(n):
-            p = order[b, i]
-            sc += pf[b, PF_INT, p]
-            spc += pf[b, PF_PINT, p]
-            sr += pi[b, PI_ARR, p]
-            spr += pi[b, PI_PARR, p]
-        out[b, 0] = sc / n * nready
-        out[b, 1] = spc / n * nready
-        out[b, 2] = sr / n * nready
-        out[b, 3] = spr / n * nready
-        out[b, 4] = 1.0
-    for p in range(npods):
-        if pi[b, PI_STATE, p] != EMPTY:
-            pf[b, PF_INT, p] = 0.0
-            pf[b, PF_PINT, p] = 0.0
-            pi[b, PI_ARR, p] = 0
-            pi[b, PI_PARR, p] = 0
-    # Activator report: subtract the immediate first-request push; drop an idle entry.
-    _act_conc(cf, ci, b, t1, 0)
-    out[b, 10] = direct + cf[b, CF_A_INT]
-    if ci[b, CI_AENTRY] == 1:
-        # The first report of a new stats entry averages from the entry's creation.
-        since = max(cf[b, CF_A_CREATED], t1 - 1.0)
-        avg = cf[b, CF_A_INT] / (t1 - since)
-        cnt = float(ci[b, CI_AARR])
-        if avg == 0.0:
-            ci[b, CI_AENTRY] = 0
-        if ci[b, CI_APUSHED] == 1:
-            avg = max(avg - 1.0, 0.0)
-            cnt = max(cnt - 1.0, 0.0)
-        out[b, 5] = avg
-        out[b, 6] = cnt
-        out[b, 7] = 1.0
-    ci[b, CI_APUSHED] = 0
-    cf[b, CF_A_INT] = 0.0
-    ci[b, CI_AARR] = 0
-
-
-@nb.njit(**_JIT)
-def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
-    """Create a pod at time t in the first empty slot (the caller made room); returns the slot."""
-    for p in range(pi.shape[2]):
-        if pi[b, PI_STATE, p] == EMPTY:
-            break
-    if p + 1 > ci[b, CI_PHIGH]:
-        ci[b, CI_PHIGH] = p + 1
-    pi[b, PI_STATE, p] = STARTING
-    for f in range(N_PI):
-        if f != PI_STATE:
-            pi[b, f, p] = 0
-    ready_at = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
-    pf[b, PF_CREATED, p] = t
-    pf[b, PF_READY_AT, p] = ready_at
-    pf[b, PF_LAST, p] = t
-    pf[b, PF_INT, p] = 0.0
-    pf[b, PF_PINT, p] = 0.0
-    pf[b, PF_IDLE_SINCE, p] = t
-    ci[b, CI_NSTART] += 1
-    ci[b, CI_CREATED] += 1
-    return p
-
-
-@nb.njit(**_JIT)
-def _retire_idle(pf, pi, cf, ci, b, t):
-    """Remove ready pods idle for the keep-alive by time t, longest idle first, down to the floor.
-
-    A pod's idle clock starts when it last finished a request, or when it became ready if
-    it never served one; it is removed at the moment its keep-alive ran out (or when the
-    floor last dropped, if later).
-    """
-    ka = cf[b, CF_KEEP_ALIVE]
-    if ka == INF:
-        return
-    while ci[b, CI_NSTART] + ci[b, CI_NREADY] > ci[b, CI_FLOOR]:
-        victim = -1
-        best = INF
-        for p in range(ci[b, CI_PHIGH]):
-            if pi[b, PI_STATE, p] == READY and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
-                expiry = max(pf[b, PF_IDLE_SINCE, p], pf[b, PF_READY_AT, p]) + ka
-                if expiry < best:
-                    best = expiry
-                    victim = p
-        if victim < 0 or best > t:
-            return
-        _terminate(pf, pi, cf, ci, b, victim, max(best, cf[b, CF_FLOOR_TIME]))
-
-
-@nb.njit(**_JIT)
-def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
-    """Create or remove pods so that starting + ready pods equal ``replicas``.
-
-    Removal follows the ReplicaSet's ranking: pods still starting go first (newest
-    first), then ready pods, most recently ready first. A removed ready pod drains:
-    it takes no new requests and terminates when it holds none.
-    """
-    npods = pi.shape[2]
-    t = now
-    live = ci[b, CI_NSTART] + ci[b, CI_NREADY]
-    want = replicas[b]
-    while live < want:
-        _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
-        live += 1
-    while live > want:
-        victim = -1
-        best = -INF
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == STARTING and pf[b, PF_CREATED, p] >= best:
-                best = pf[b, PF_CREATED, p]
-                victim = p
-        if victim >= 0:
-            _terminate(pf, pi, cf, ci, b, victim, max(t, pf[b, PF_CREATED, victim]))
-        else:
-            for p in range(npods):
-                if pi[b, PI_STATE, p] == READY and pf[b, PF_READY_AT, p] >= best:
-                    best = pf[b, PF_READY_AT, p]
-                    victim = p
-            if pi[b, PI_EXEC, victim] == 0 and pi[b, PI_QLEN, victim] == 0:
-                _terminate(pf, pi, cf, ci, b, victim, t)
-            else:
-                pi[b, PI_STATE, victim] = DRAINING
-                ci[b, CI_NREADY] -= 1
-                ci[b, CI_NDRAIN] += 1
-        live -= 1
-    cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
 
 
 @nb.njit(**_JIT)
@@ -987,7 +356,7 @@ class DataPlane:
         self.hist_lat = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.hist_wait = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.rng = np.full(b, np.uint64(seed_state), dtype=np.uint64)
-        self.out = np.zeros((b, 11))
+        self.out = np.zeros((b, N_REPORT))
         self.order = np.zeros((b, pods), dtype=np.int64)
         self._pending = None
         auto = b >= PARALLEL_MIN_BATCH and nb.get_num_threads() > 1

@@ -1,9 +1,14 @@
-"""The KPA decider: from observed stable and panic values to a desired pod count, batched (spec §5, §6).
+"""The KPA decider: from observed stable and panic values to a desired pod count, batched.
 
-This is Knative's ``autoscaler.Scale`` together with the status the MultiScaler keeps
-for it (``DesiredScale`` starting at -1, the excess burst capacity, change
-notification). The observed values come in as arguments; the metric collector that
-produces them is :class:`autoscale.metrics.Collector`.
+This is Knative's ``(*autoscaler).Scale`` (``pkg/autoscaler/scaling/autoscaler.go``)
+together with the status the MultiScaler keeps for it (``pkg/autoscaler/scaling/multiscaler.go``:
+``DesiredScale`` starting at -1, the excess burst capacity, change notification). The
+observed values come in as arguments; the metric collector that produces them is
+:class:`autoscale.collector.Collector`.
+
+The rule is one compiled function of one configuration, :func:`decide`, which the
+replay loop (:mod:`autoscale.loop`) calls directly and :class:`Decider` calls row by
+row for a batch.
 
 Examples
 --------
@@ -22,14 +27,114 @@ panic window while the stable window still averages 5:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
-from .spec import KPASpec, as_batch
-from .windows import MaxTimeWindow
+from ._numba import JIT
+from .spec import (
+    P_ACTIVATION_SCALE, P_DELAY_SLOTS, P_DOWN_RATE, P_PANIC_THRESHOLD, P_REACHABLE, P_STABLE_WINDOW, P_TARGET,
+    P_TBC, P_TOTAL, P_UP_RATE, KPASpec, as_batch,
+)
+from .windows import NEVER, max_window_record
 
-__all__ = ["Decision", "Decider"]
+__all__ = ["Decision", "Decider", "decide", "new_decider_state"]
+
+# A decider's state: float64 [panic time (NaN: not panicking)], int64 [max panic pods,
+# published desired scale, published excess burst capacity].
+DF_PANIC_TIME = 0
+N_DF = 1
+DI_MAX_PANIC, DI_DESIRED, DI_EBC = range(3)
+N_DI = 3
+
+
+@nb.njit(**JIT)
+def new_decider_state(pf, pi, initial_scale, ready, now, df, di):
+    """Fill a decider's state at creation: start in panic holding ``ready`` pods when more than one."""
+    df[DF_PANIC_TIME] = now if ready > 1 else np.nan
+    di[DI_MAX_PANIC] = ready
+    di[DI_DESIRED] = -1
+    tbc = pf[P_TBC]
+    if tbc == -1.0 or tbc == 0.0:
+        di[DI_EBC] = int(tbc)
+    else:
+        di[DI_EBC] = int(math.trunc(initial_scale * pf[P_TOTAL] - tbc))
+
+
+@nb.njit(**JIT)
+def decide(pf, pi, df, di, dw_values, dw_index, now, ready, stable, panic, ok):
+    """One decider tick of one configuration at ``now`` (seconds); updates its state where ``ok``.
+
+    ``pf`` and ``pi`` are the configuration's rows of :meth:`KPASpec.packed`; ``dw_values``
+    and ``dw_index`` its scale-down-delay window. Returns ``(desired, ebc, changed,
+    stable_pods, panic_pods)``: the published desired scale and excess burst capacity
+    after the tick, whether the KPA is notified, and ``ceil(observed / target)``.
+    Where ``ok`` is false (no metric data, or not ticking) nothing changes.
+    """
+    target = pf[P_TARGET]
+    reachable = pi[P_REACHABLE] != 0
+    ready_f = float(max(1, ready))  # the rate limits act as if one pod were ready
+    max_up = math.ceil(pf[P_UP_RATE] * ready_f)
+    max_down = math.floor(ready_f / pf[P_DOWN_RATE]) if reachable else 0.0
+    dspc = math.ceil(stable / target)
+    dppc = math.ceil(panic / target)
+    want_s = int(min(max(dspc, max_down), max_up))
+    want_p = int(min(max(dppc, max_down), max_up))
+    # Activation scale applies after the clamp, so it may exceed the up-limit.
+    act = pi[P_ACTIVATION_SCALE]
+    if act > 1:
+        if dspc > 0 and act > want_s:
+            want_s = act
+        if dppc > 0 and act > want_p:
+            want_p = act
+
+    # Panic is entered, and extended, on every tick whose wanted panic pods reach
+    # threshold x ready; it ends strictly one stable window after the last such tick.
+    over = (dppc / ready_f) >= pf[P_PANIC_THRESHOLD]
+    panic_time = df[DF_PANIC_TIME]
+    max_panic = di[DI_MAX_PANIC]
+    if over:
+        panic_time = now
+    elif not math.isnan(panic_time) and panic_time + pi[P_STABLE_WINDOW] < now:
+        panic_time = np.nan
+        max_panic = 0
+    want = want_s
+    if not math.isnan(panic_time):
+        panic_want = max(want_s, want_p)
+        if panic_want > max_panic:
+            max_panic = panic_want
+        want = max_panic  # never scale down while panicking
+
+    k = pi[P_DELAY_SLOTS]
+    if ok and reachable and k > 0:
+        want = int(max_window_record(dw_values, dw_index, k, now, float(want), 2.0))
+
+    tbc = pf[P_TBC]
+    if tbc == 0.0:
+        ebc = 0
+    elif tbc > 0.0:
+        ebc = int(math.floor(ready * pf[P_TOTAL] - tbc - panic))
+    else:
+        ebc = -1
+
+    if not ok:
+        return di[DI_DESIRED], di[DI_EBC], False, dspc, dppc
+    df[DF_PANIC_TIME] = panic_time
+    di[DI_MAX_PANIC] = max_panic
+    changed = want != di[DI_DESIRED] or (ebc >= 0) != (di[DI_EBC] >= 0)
+    di[DI_DESIRED] = want
+    di[DI_EBC] = ebc
+    return want, ebc, changed, dspc, dppc
+
+
+@nb.njit(**JIT)
+def _decide_batch(pf, pi, df, di, dw_values, dw_index, now, ready, stable, panic, ok, desired, ebc, changed,
+                  dspc, dppc):
+    for b in range(pf.shape[0]):
+        desired[b], ebc[b], changed[b], dspc[b], dppc[b] = decide(
+            pf[b], pi[b], df[b], di[b], dw_values[b], dw_index[b], now[b], ready[b], stable[b], panic[b], ok[b])
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +164,7 @@ class Decision:
 
 
 class Decider:
-    """A batch of KPA deciders with their published status.
+    """A batch of KPA deciders with their published status (each row runs :func:`decide`).
 
     Parameters
     ----------
@@ -76,22 +181,40 @@ class Decider:
     def __init__(self, spec: KPASpec, now: float, ready: np.ndarray) -> None:
         self.spec = spec
         b = spec.batch
+        self._pf, self._pi = spec.packed()
         ready = as_batch(ready, b, np.int64)
-        start_panic = ready > 1
-        self.panic_time = np.where(start_panic, float(now), np.nan)
-        self.max_panic_pods = ready.copy()
+        self._df = np.empty((b, N_DF))
+        self._di = np.empty((b, N_DI), dtype=np.int64)
         # Knative builds the delay window only when the delay is positive at construction.
-        self.delay_window = MaxTimeWindow(spec.scale_down_delay)
-        self.has_delay = spec.scale_down_delay > 0
-        # MultiScaler status: desired unknown, EBC from the initial scale.
-        self.desired_scale = np.full(b, -1, dtype=np.int64)
-        tbc = spec.tbc
-        initial_ebc = np.trunc(spec.initial_scale * spec.total - tbc)
-        self.excess_burst_capacity = np.where((tbc == -1) | (tbc == 0), tbc, initial_ebc).astype(np.int64)
+        width = max(int(self._pi[:, P_DELAY_SLOTS].max()), 1)
+        self._dw_values = np.full((b, width), -np.inf)
+        self._dw_index = np.full((b, width), NEVER, dtype=np.int64)
+        for i in range(b):
+            new_decider_state(self._pf[i], self._pi[i], int(spec.initial_scale[i]), int(ready[i]), float(now),
+                              self._df[i], self._di[i])
+
+    @property
+    def panic_time(self) -> np.ndarray:
+        """When panic was last entered or extended, seconds (NaN: not panicking)."""
+        return self._df[:, DF_PANIC_TIME].copy()
+
+    @property
+    def max_panic_pods(self) -> np.ndarray:
+        return self._di[:, DI_MAX_PANIC].copy()
+
+    @property
+    def desired_scale(self) -> np.ndarray:
+        """The published desired scale (-1 until the first valid tick)."""
+        return self._di[:, DI_DESIRED].copy()
+
+    @property
+    def excess_burst_capacity(self) -> np.ndarray:
+        """The published excess burst capacity."""
+        return self._di[:, DI_EBC].copy()
 
     @property
     def panicking(self) -> np.ndarray:
-        return ~np.isnan(self.panic_time)
+        return ~np.isnan(self._df[:, DF_PANIC_TIME])
 
     def scale(
         self,
@@ -117,69 +240,20 @@ class Decider:
             Rows that tick now; the others are left untouched (also invalid here).
             ``now`` may be an array, one time per configuration (pokes).
         """
-        s = self.spec
-        b = s.batch
-        ready_raw = as_batch(ready, b, np.int64)
-        ok = np.ones(b, bool) if valid is None else np.asarray(valid, dtype=bool)
+        b = self.spec.batch
+        ok = np.ones(b, bool) if valid is None else np.array(np.broadcast_to(valid, (b,)), dtype=bool)
         if mask is not None:
-            ok = ok & np.asarray(mask, dtype=bool)
-        now = np.asarray(now, dtype=np.float64)  # a scalar, or one time per configuration
-        ready_f = np.maximum(1, ready_raw).astype(np.float64)  # limits act as if 1 pod were ready
-
-        max_up = np.ceil(s.max_scale_up_rate * ready_f)
-        max_down = np.where(s.reachable, np.floor(ready_f / s.max_scale_down_rate), 0.0)
-        dspc = np.ceil(stable / s.target)
-        dppc = np.ceil(panic / s.target)
-        want_s = np.minimum(np.maximum(dspc, max_down), max_up).astype(np.int64)
-        want_p = np.minimum(np.maximum(dppc, max_down), max_up).astype(np.int64)
-
-        # Activation scale applies after the clamp, so it may exceed the up-limit.
-        act = s.activation_scale
-        use_act = act > 1
-        want_s = np.where(use_act & (dspc > 0) & (act > want_s), act, want_s)
-        want_p = np.where(use_act & (dppc > 0) & (act > want_p), act, want_p)
-
-        # Panic is entered, and extended, on every tick whose wanted panic pods reach
-        # threshold x ready; it ends strictly one stable window after the last such tick.
-        over = (dppc / ready_f) >= s.panic_threshold
-        panic_time = self.panic_time.copy()
-        max_panic = self.max_panic_pods.copy()
-        panic_time = np.where(over, now, panic_time)
-        leave = ~over & ~np.isnan(panic_time) & (panic_time + s.stable_window < now)
-        panic_time = np.where(leave, np.nan, panic_time)
-        max_panic = np.where(leave, 0, max_panic)
-
-        in_panic = ~np.isnan(panic_time)
-        want = want_s.copy()
-        panic_want = np.maximum(want_s, want_p)
-        max_panic = np.where(in_panic & (panic_want > max_panic), panic_want, max_panic)
-        want = np.where(in_panic, max_panic, want)  # never scale down while panicking
-
-        delay_rows = ok & s.reachable & self.has_delay
-        if delay_rows.any():
-            delayed = self.delay_window.record(now, want.astype(np.float64), delay_rows)
-            want = np.where(delay_rows, delayed, want).astype(np.int64)
-
-        ebc = np.where(
-            s.tbc == 0,
-            0.0,
-            np.where(s.tbc > 0, np.floor(ready_raw * s.total - s.tbc - panic), -1.0),
-        ).astype(np.int64)
-
-        # Commit state and status only where the tick was valid.
-        self.panic_time = np.where(ok, panic_time, self.panic_time)
-        self.max_panic_pods = np.where(ok, max_panic, self.max_panic_pods)
-        old_desired = self.desired_scale
-        old_ebc = self.excess_burst_capacity
-        changed = ok & ((want != old_desired) | ((ebc >= 0) != (old_ebc >= 0)))
-        self.desired_scale = np.where(ok, want, old_desired)
-        self.excess_burst_capacity = np.where(ok, ebc, old_ebc)
-        return Decision(
-            desired=self.desired_scale.copy(),
-            excess_burst_capacity=self.excess_burst_capacity.copy(),
-            valid=ok,
-            panicking=self.panicking,
-            stable_pods=dspc,
-            panic_pods=dppc,
-            changed=changed,
-        )
+            ok &= np.asarray(mask, dtype=bool)
+        now = np.ascontiguousarray(as_batch(now, b, np.float64))
+        ready = np.ascontiguousarray(as_batch(ready, b, np.int64))
+        stable = np.ascontiguousarray(as_batch(stable, b, np.float64))
+        panic = np.ascontiguousarray(as_batch(panic, b, np.float64))
+        desired = np.empty(b, dtype=np.int64)
+        ebc = np.empty(b, dtype=np.int64)
+        changed = np.empty(b, dtype=np.bool_)
+        dspc = np.empty(b)
+        dppc = np.empty(b)
+        _decide_batch(self._pf, self._pi, self._df, self._di, self._dw_values, self._dw_index, now, ready, stable,
+                      panic, ok, desired, ebc, changed, dspc, dppc)
+        return Decision(desired=desired, excess_burst_capacity=ebc, valid=ok, panicking=self.panicking,
+                        stable_pods=dspc, panic_pods=dppc, changed=changed)

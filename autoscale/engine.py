@@ -1,6 +1,10 @@
 """The replay engine: one trace through Knative's whole loop, for a batch of configurations at once.
 
-Each simulated second runs, in this order (spec §8):
+Under the KPA or any built-in policy, every configuration is replayed in one compiled
+call (:mod:`autoscale.loop`), configurations spread over a pool of threads. Any other
+policy (a Python object following the protocol of :mod:`autoscale.policies.base`),
+asynchronous invocation and a shared activator pool run the loop of :func:`run` here,
+in which each simulated second runs, in this order:
 
 1. the data plane advances through the second at exact event times
    (:mod:`autoscale.dataplane`);
@@ -9,9 +13,12 @@ Each simulated second runs, in this order (spec §8):
    push time;
 3. at the second boundary the queue-proxies report, the scraper samples the ready
    pods and the activator reports; the collector records them (:mod:`autoscale.collector`);
-4. the decider ticks every 2 s, or at once on a poke (:mod:`autoscale.decider`);
-5. the reconciler applies the decision (:mod:`autoscale.reconciler`): replicas become
-   pods, and a change of Proxy/Serve mode reaches the network after the platform's delay.
+4. the policy ticks on its period (the KPA decider every 2 s), or at once on a poke;
+5. the decision becomes replicas (through Knative's reconciler for the KPA,
+   :mod:`autoscale.reconciler`), and a change of Proxy/Serve mode reaches the network
+   after the platform's delay.
+
+Both loops run the same compiled rules and give identical results.
 
 Examples
 --------
@@ -32,12 +39,15 @@ import numpy as np
 
 from .collector import Collector
 from .config import KPAConfig
-from .dataplane import (
-    CF_BUSY_SECONDS, CF_IDLE_SECONDS, CF_LAT_MAX, CF_POD_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_COLD,
-    CI_AREJ, CI_CREATED, CI_DONE, CI_TOTAL, DataPlane,
+from ._state import (
+    CF_BUSY_SECONDS, CF_IDLE_SECONDS, CF_LAT_MAX, CF_POD_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_AREJ, CI_COLD,
+    CI_CREATED, CI_DONE, CI_TOTAL, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC,
+    R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC,
 )
+from .dataplane import DataPlane
 from .platform import Platform
 from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_policy
+from .policies.compiled import plan
 from .reconciler import Mode, Reconciler
 from .results import ReplayResult, TimeSeries
 from .rng import seed_state
@@ -128,10 +138,12 @@ def replay(
     timeseries : bool
         Keep per-configuration time series, downsampled to at most ``max_points``.
     parallel : bool, optional
-        Run the configurations on all of numba's threads (``True``) or on one (``False``).
-        By default batches of 16 or more run in parallel. The results are identical
-        either way; choose ``False`` when other work keeps the cores busy (for example
-        several replays in parallel processes), since the threads meet once a second.
+        Spread the configurations over numba's threads (``None``, the default, or
+        ``True``) or run them one after another on the calling thread (``False``). The
+        results are identical either way. Threads take the next configuration when done
+        with one and never wait for each other, so other work on the machine slows only
+        the configurations on its cores. (In the per-second loop of :func:`run`, batches of
+        16 or more run in parallel and meet once a second.)
     invocation : autoscale.invocation.Async, optional
         Invoke asynchronously: requests enter a queue that a dispatcher drains into the
         service, failed invocations are retried with backoff, then dead-lettered. The
@@ -226,6 +238,7 @@ def run(
     invocation=None,
     activator_pool: int | None = None,
     drain: bool = False,
+    skip_idle: bool = True,
 ) -> ReplayResult:
     """The replay loop behind :func:`replay` and :func:`autoscale.services.replay_services`.
 
@@ -235,10 +248,22 @@ def run(
     With asynchronous ``invocation`` and ``drain``, the replay goes on past ``t_end``
     until every request has completed or been dead-lettered (at most ten times
     ``t_end`` plus an hour).
+
+    Built-in policies without asynchronous invocation or an activator pool run in one
+    compiled call per configuration (:mod:`autoscale.loop`); ``skip_idle=False`` makes
+    that loop step through idle seconds instead of jumping over them (same results).
+    Everything else runs here, second by second, calling the policy's ``decide`` at its ticks.
     """
     platform = Platform() if platform is None else platform
     policy = as_policy("kpa" if policy is None else policy)
     check_policy(policy)
+    if invocation is None and activator_pool is None:
+        ctx = Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,
+                      duration=t_end, seed=seed, row_traces=None if streams.segments is None else streams.traces)
+        compiled = plan(policy, ctx)
+        if compiled is not None:
+            return _run_compiled(streams, spec, policy, compiled, platform, seed, t_end, timeseries, max_points,
+                                 parallel, skip_idle)
     arrivals, durations = streams.arrivals, streams.durations
     b = spec.batch
     ones = np.ones(b)
@@ -388,22 +413,22 @@ def run(
 
         # Second boundary: queue-proxy and activator reports, scrape, collector.
         t1 = s + 1
-        scraped = out[:, 4] > 0
-        reported = out[:, 7] > 0
+        scraped = out[:, R_SCRAPED] > 0
+        reported = out[:, R_ACTIVATOR_REPORTED] > 0
         # The scraper's estimate and the activator's stat land in the same bucket and add up.
-        conc = out[:, 0] - out[:, 1] + out[:, 5]
-        rps = out[:, 2] - out[:, 3] + out[:, 6]
+        conc = out[:, R_CONC] - out[:, R_PROXIED_CONC] + out[:, R_ACTIVATOR_CONC]
+        rps = out[:, R_RPS] - out[:, R_PROXIED_RPS] + out[:, R_ACTIVATOR_RPS]
         collector.record(t1, conc, rps, scraped | reported)
         arrived = dp.arrived
-        last = {"concurrency": conc, "rps": rps, "pod_concurrency": out[:, 9].copy(),
-                "system_concurrency": out[:, 10].copy(), "busy": out[:, 8].copy(),
+        last = {"concurrency": conc, "rps": rps, "pod_concurrency": out[:, R_POD_CONC].copy(),
+                "system_concurrency": out[:, R_SYSTEM_CONC].copy(), "busy": out[:, R_BUSY].copy(),
                 "arrivals": (arrived - arrived_seen).astype(np.float64)}
         arrived_seen = arrived
         history.add(last)
 
         tick = everyone if t1 % period == 0 else nobody
         if wakes and not t1 % period == 0:
-            tick = reported & (out[:, 5] != 0) & (desired == 0)
+            tick = reported & (out[:, R_ACTIVATOR_CONC] != 0) & (desired == 0)
         if tick.any():
             decide(float(t1), tick, collector.observe(t1))
         control(float(t1), everyone, immediately=False)
@@ -432,27 +457,9 @@ def run(
         ts.time = ts.time[:keep]
 
     dp.finish(float(t_end))
-    cf, ci = dp.cf, dp.ci
-    counters = {
-        "requests": ci[:, CI_TOTAL].copy(),
-        "completed": ci[:, CI_DONE].copy(),
-        "status_503": ci[:, CI_503].copy(),
-        "status_504": ci[:, CI_504].copy(),
-        "cold_start_delayed": ci[:, CI_COLD].copy(),
-        "pods_created": ci[:, CI_CREATED].copy(),
-        "pod_seconds": cf[:, CF_POD_SECONDS].copy(),
-        "idle_pod_seconds": cf[:, CF_IDLE_SECONDS].copy(),
-        "busy_seconds": cf[:, CF_BUSY_SECONDS].copy(),
-        "latency_max": cf[:, CF_LAT_MAX].copy(),
-        "wait_max": cf[:, CF_WAIT_MAX].copy(),
-        "peak_pods": peak_pods,
-        "scale_events": scale_events,
-        "scale_from_zero": from_zero,
-        "panic_fraction": panic_seconds / t_end,
-        "activator_fraction": path_seconds / t_end,
-    }
+    counters = _counters(dp.ci, dp.cf, peak_pods, scale_events, from_zero, panic_seconds, path_seconds, t_end)
     if activator_pool is not None:
-        counters["activator_rejected"] = ci[:, CI_AREJ].copy()
+        counters["activator_rejected"] = dp.ci[:, CI_AREJ].copy()
     if ts is not None:
         ts.finish()
         ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
@@ -470,5 +477,59 @@ def run(
         seed=seed,
         platform=platform,
         policy=policy.name,
+        policy_params=dict(policy.params()),
+    )
+
+
+def _counters(ci, cf, peak_pods, scale_events, from_zero, panic_seconds, path_seconds, t_end: int) -> dict:
+    """A replay's per-configuration counters, from the data plane's final state and the loop's totals."""
+    return {
+        "requests": ci[:, CI_TOTAL].copy(),
+        "completed": ci[:, CI_DONE].copy(),
+        "status_503": ci[:, CI_503].copy(),
+        "status_504": ci[:, CI_504].copy(),
+        "cold_start_delayed": ci[:, CI_COLD].copy(),
+        "pods_created": ci[:, CI_CREATED].copy(),
+        "pod_seconds": cf[:, CF_POD_SECONDS].copy(),
+        "idle_pod_seconds": cf[:, CF_IDLE_SECONDS].copy(),
+        "busy_seconds": cf[:, CF_BUSY_SECONDS].copy(),
+        "latency_max": cf[:, CF_LAT_MAX].copy(),
+        "wait_max": cf[:, CF_WAIT_MAX].copy(),
+        "peak_pods": peak_pods,
+        "scale_events": scale_events,
+        "scale_from_zero": from_zero,
+        "panic_fraction": panic_seconds / t_end,
+        "activator_fraction": path_seconds / t_end,
+    }
+
+
+def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: Platform, seed: int, t_end: int,
+                  timeseries: bool, max_points: int, parallel: bool | None, skip_idle: bool) -> ReplayResult:
+    """A built-in policy's replay: every configuration in one compiled call of :mod:`autoscale.loop`."""
+    from . import _numba
+    from .loop import TS_SERIES, replay_rows
+
+    b = spec.batch
+    if streams.segments is None:
+        start, end = np.zeros(b, dtype=np.int64), np.full(b, streams.arrivals.size, dtype=np.int64)
+    else:
+        start, end = (np.asarray(x, dtype=np.int64) for x in streams.segments)
+    ts = TimeSeries.allocate(b, t_end, max_points) if timeseries else None
+    _numba.announce_compile()
+    out = replay_rows(streams.arrivals, streams.durations, start, end, spec, compiled,
+                      _cold_start_arrays(platform, b), seed_state(seed), platform.mode_switch_delay, t_end,
+                      ts_points=ts.time.size if ts is not None else 0, ts_step=ts.step if ts is not None else 1,
+                      parallel=parallel, skip_idle=skip_idle)
+    counters = _counters(out.ci, out.cf, out.peak_pods.copy(), out.scale_events.copy(), out.scale_from_zero.copy(),
+                         out.panic_seconds, out.path_seconds, t_end)
+    if ts is not None:
+        ts.values = {name: out.ts[:, k, :].copy() for k, name in enumerate(TS_SERIES)}
+        ts._count = np.bincount(np.arange(t_end) // ts.step, minlength=ts.time.size).astype(np.float64)
+        ts.finish()
+        ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
+    return ReplayResult(
+        spec=spec, trace_name=streams.name, provenance=streams.provenance, duration=float(t_end),
+        counters=counters, latency_hist=out.hist_lat, wait_hist=out.hist_wait, timeseries=ts,
+        pods_total=out.pods_total, seed=seed, platform=platform, policy=policy.name,
         policy_params=dict(policy.params()),
     )

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dataplane import HIST_BINS, hist_add
+from ._state import HIST_BINS, hist_add
 from .errors import ConfigError
 
 __all__ = ["Async", "AsyncOutcome", "AsyncLayer"]

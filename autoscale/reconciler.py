@@ -1,9 +1,11 @@
-"""The KPA reconciler: scale bounds, the scale-to-zero state machine, Proxy/Serve mode and activators (spec §7).
+"""The KPA reconciler: scale bounds, the scale-to-zero state machine, Proxy/Serve mode and activators (``pkg/reconciler/autoscaling/kpa``).
 
 It turns the decider's published desired scale into deployment replicas, keeps the
 PodAutoscaler's Active condition (Activating, Active, Inactive) with its transition
-time, and decides whether the activator is in the request path. Batched: every array
-has the configurations on its leading axis.
+time, and decides whether the activator is in the request path. The rule is one compiled
+function of one configuration, :func:`reconcile`, which the replay loop
+(:mod:`autoscale.loop`) calls directly and :class:`Reconciler` calls row by row for a
+batch (every array has the configurations on its leading axis).
 
 Knative reconciles on events (a decider status change, a pod change, a timer it set
 for itself). Calling :meth:`Reconciler.reconcile` every second is a superset of those
@@ -32,13 +34,20 @@ The default configuration after a pod became ready and load stopped: the decider
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
-from .spec import KPASpec, as_batch
+from ._numba import JIT
+from .spec import (
+    P_ACTIVATION_TIMEOUT, P_ACTIVATOR_CAPACITY, P_GRACE, P_INITIAL_SCALE, P_MAX_SCALE, P_MIN_SCALE, P_REACHABLE,
+    P_RETENTION, P_SCALE_TO_ZERO, P_STABLE_WINDOW, P_TBC, P_TOTAL, KPASpec, as_batch,
+)
 
-__all__ = ["ActiveState", "Mode", "Reconciler", "ReconcileResult", "activator_count"]
+__all__ = ["ActiveState", "Mode", "Reconciler", "ReconcileResult", "activator_count", "reconcile",
+           "new_reconciler_state"]
 
 
 class ActiveState(enum.IntEnum):
@@ -56,9 +65,17 @@ class Mode(enum.IntEnum):
     SERVE = 1
 
 
-# Plain integers for the array code (enum member access is slow in a per-second loop).
 _ACTIVATING, _ACTIVE, _INACTIVE = int(ActiveState.ACTIVATING), int(ActiveState.ACTIVE), int(ActiveState.INACTIVE)
 _PROXY, _SERVE = int(Mode.PROXY), int(Mode.SERVE)
+
+# A reconciler's state: float64 [when the Active condition last changed, when the SKS
+# last entered Proxy], int64 [deployment replicas, Active condition, SKS mode, whether
+# the revision has been initialised (reached its initial scale), PA DesiredScale,
+# activators].
+RF_STATE_SINCE, RF_PROXY_SINCE = range(2)
+N_RF = 2
+RI_REPLICAS, RI_STATE, RI_MODE, RI_INITIALIZED, RI_DESIRED, RI_ACTIVATORS = range(6)
+N_RI = 6
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +90,15 @@ class ReconcileResult:
     state: np.ndarray  #: int8 ActiveState after the reconcile
 
 
+@nb.njit(**JIT)
+def activators_for(pf, ready):
+    """Activators that serve the revision in Proxy mode (at least 2): see :func:`activator_count`."""
+    if pf[P_TBC] == 0.0:
+        return 2
+    cap = ready * pf[P_TOTAL] + max(pf[P_TBC], 0.0)
+    return int(max(2.0, math.ceil(cap / pf[P_ACTIVATOR_CAPACITY])))
+
+
 def activator_count(spec: KPASpec, ready: np.ndarray) -> np.ndarray:
     """Activators that serve the revision in Proxy mode (at least 2).
 
@@ -85,8 +111,119 @@ def activator_count(spec: KPASpec, ready: np.ndarray) -> np.ndarray:
     return np.where(spec.tbc == 0, 2, n).astype(np.int64)
 
 
+@nb.njit(**JIT)
+def new_reconciler_state(pi, now, rf, ri):
+    """A revision created at ``now``: the deployment at the initial scale, the PA Activating, the SKS in Proxy."""
+    rf[RF_STATE_SINCE] = now
+    rf[RF_PROXY_SINCE] = now
+    ri[RI_REPLICAS] = pi[P_INITIAL_SCALE]
+    ri[RI_STATE] = _ACTIVATING
+    ri[RI_MODE] = _PROXY
+    ri[RI_INITIALIZED] = 0
+    ri[RI_DESIRED] = -1
+    ri[RI_ACTIVATORS] = 2
+
+
+@nb.njit(**JIT)
+def min_ready(pi, ri):
+    """Ready pods needed to count as Active: max(min, initial) until initialised, then max(min, 1)."""
+    if ri[RI_INITIALIZED]:
+        return max(pi[P_MIN_SCALE], 1)
+    return max(pi[P_MIN_SCALE], pi[P_INITIAL_SCALE])
+
+
+@nb.njit(**JIT)
+def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
+    """Reconcile one configuration at ``now`` (seconds). Returns ``(want, patched)``.
+
+    ``desired`` and ``ebc`` are the decider's published desired scale (-1 = unknown) and
+    excess burst capacity, ``ready`` the ready pods, ``in_path`` whether the network
+    really routes through the activator now (the probe). The SKS mode is left in
+    ``ri[RI_MODE]`` and the replicas in ``ri[RI_REPLICAS]``.
+    """
+    state = ri[RI_STATE]
+    reachable = pi[P_REACHABLE] != 0
+    # scaler.scale: bounds, then the scale-to-zero rules.
+    activating = state == _ACTIVATING
+    skip = desired < 0 and not activating  # metrics not ready: do nothing
+    lo = pi[P_MIN_SCALE] if reachable else 0
+    if pi[P_INITIAL_SCALE] > 1 and not ri[RI_INITIALIZED] and reachable:
+        lo = max(lo, pi[P_INITIAL_SCALE])
+    hi = pi[P_MAX_SCALE]
+    x = lo if desired < lo else (hi if hi != 0 and desired > hi else desired)
+    apply = not skip
+    zero = not skip and x == 0
+    elapsed = now - rf[RF_STATE_SINCE]
+    if zero and pi[P_SCALE_TO_ZERO] == 0:
+        x = 1  # enable-scale-to-zero = false turns every 0 into 1
+        zero = False
+    if zero:
+        if activating:
+            # Give up (scale to 0) only after the activation timeout.
+            apply = elapsed > pf[P_ACTIVATION_TIMEOUT]
+            if not apply:
+                x = -1
+        elif state == _ACTIVE:
+            # Hold one pod until the PA has been Active for a stable window; then want 0
+            # without touching the pods, which marks the PA Inactive.
+            apply = elapsed < pi[P_STABLE_WINDOW]
+            if apply:
+                x = 1
+        else:
+            # Inactive: remove the last pod once the activator is in the path and both the
+            # grace period (or the time already proxied) and the retention period allow.
+            probed = pf[P_TBC] == -1.0 or in_path
+            retention = pf[P_RETENTION] if reachable else 0.0
+            proxy_for = now - rf[RF_PROXY_SINCE] if ri[RI_MODE] == _PROXY else 0.0
+            grace = pf[P_GRACE]
+            remove = (elapsed >= max(grace, retention)) or (
+                not (retention > 0 and elapsed < retention) and grace - proxy_for <= 0)
+            apply = probed and remove
+            x = 0
+    apply = apply and not skip
+    want = x
+    patched = apply and want != ri[RI_REPLICAS]
+    if patched:
+        ri[RI_REPLICAS] = want
+
+    # SKS mode: Serve only when pods are wanted and the burst capacity suffices; the SKS
+    # reconciler forces Proxy while no pod is ready.
+    mode = _SERVE if (want > 0 and ebc >= 0 and ready > 0) else _PROXY
+    if mode == _PROXY and ri[RI_MODE] != _PROXY:
+        rf[RF_PROXY_SINCE] = now
+    ri[RI_MODE] = mode
+    ri[RI_ACTIVATORS] = activators_for(pf, ready)
+
+    # PA status.
+    if want >= 0:
+        ri[RI_DESIRED] = want
+    need = min_ready(pi, ri)
+    if ready >= need:
+        ri[RI_INITIALIZED] = 1
+    if want == 0 or need == 0:
+        new = _INACTIVE
+    elif want > 0 or (want == -1 and state != _INACTIVE):
+        new = _ACTIVATING if ready < need else _ACTIVE
+    else:
+        new = state
+    if new != state:
+        rf[RF_STATE_SINCE] = now
+    ri[RI_STATE] = new
+    return want, patched
+
+
+@nb.njit(**JIT)
+def _reconcile_batch(pf, pi, rf, ri, now, desired, ebc, ready, in_path, mask, want, patched):
+    for b in range(pf.shape[0]):
+        if mask[b]:
+            want[b], patched[b] = reconcile(pf[b], pi[b], rf[b], ri[b], now[b], desired[b], ebc[b], ready[b],
+                                            in_path[b])
+        else:
+            want[b], patched[b] = -1, False
+
+
 class Reconciler:
-    """A batch of KPA reconcilers with the PA, SKS and deployment state they keep.
+    """A batch of KPA reconcilers with the PA, SKS and deployment state they keep (each row runs :func:`reconcile`).
 
     Parameters
     ----------
@@ -99,17 +236,47 @@ class Reconciler:
     def __init__(self, spec: KPASpec, now: float) -> None:
         self.spec = spec
         b = spec.batch
-        self.replicas = spec.initial_scale.astype(np.int64).copy()
-        self.state = np.full(b, ActiveState.ACTIVATING, dtype=np.int8)
-        self.state_since = np.full(b, float(now))
-        self.mode = np.full(b, Mode.PROXY, dtype=np.int8)
-        self.proxy_since = np.full(b, float(now))
-        self.initialized = np.zeros(b, dtype=bool)
-        self.desired_scale = np.full(b, -1, dtype=np.int64)  # PA status DesiredScale
-        self.activators = np.full(b, 2, dtype=np.int64)
+        self._pf, self._pi = spec.packed()
+        self._rf = np.empty((b, N_RF))
+        self._ri = np.empty((b, N_RI), dtype=np.int64)
+        for i in range(b):
+            new_reconciler_state(self._pi[i], float(now), self._rf[i], self._ri[i])
 
-    _STATE = ("replicas", "state", "state_since", "mode", "proxy_since", "initialized", "desired_scale",
-              "activators")
+    @property
+    def replicas(self) -> np.ndarray:
+        """Deployment replicas."""
+        return self._ri[:, RI_REPLICAS].copy()
+
+    @property
+    def state(self) -> np.ndarray:
+        """The PA's Active condition (:class:`ActiveState` values)."""
+        return self._ri[:, RI_STATE].astype(np.int8)
+
+    @property
+    def mode(self) -> np.ndarray:
+        """The SKS mode (:class:`Mode` values)."""
+        return self._ri[:, RI_MODE].astype(np.int8)
+
+    @property
+    def initialized(self) -> np.ndarray:
+        return self._ri[:, RI_INITIALIZED].astype(bool)
+
+    @property
+    def desired_scale(self) -> np.ndarray:
+        """The PA status's DesiredScale (-1: unknown)."""
+        return self._ri[:, RI_DESIRED].copy()
+
+    @property
+    def activators(self) -> np.ndarray:
+        return self._ri[:, RI_ACTIVATORS].copy()
+
+    @property
+    def state_since(self) -> np.ndarray:
+        return self._rf[:, RF_STATE_SINCE].copy()
+
+    @property
+    def proxy_since(self) -> np.ndarray:
+        return self._rf[:, RF_PROXY_SINCE].copy()
 
     def state_names(self) -> list[str]:
         """The Active condition of each configuration, as words."""
@@ -119,53 +286,6 @@ class Reconciler:
         """Ready pods needed to count as Active: max(min, initial) until initialized, then max(min, 1)."""
         s = self.spec
         return np.where(self.initialized, np.maximum(s.min_scale, 1), np.maximum(s.min_scale, s.initial_scale))
-
-    def _scale(self, now: float, desired: np.ndarray, ready: np.ndarray, in_path: np.ndarray):
-        """``scaler.scale``: bounds, then the scale-to-zero rules. Returns (want, apply)."""
-        s = self.spec
-        activating = self.state == _ACTIVATING
-        skip = (desired < 0) & ~activating  # metrics not ready: do nothing
-
-        lo = np.where(s.reachable, s.min_scale, 0)
-        raise_initial = (s.initial_scale > 1) & ~self.initialized & s.reachable
-        lo = np.where(raise_initial, np.maximum(lo, s.initial_scale), lo)
-        hi = s.max_scale
-        x = np.where(desired < lo, lo, np.where((hi != 0) & (desired > hi), hi, desired))
-        apply = ~skip
-        zero = ~skip & (x == 0)
-        elapsed = now - self.state_since
-
-        # enable-scale-to-zero = false turns every 0 into 1.
-        keep_one = zero & ~s.enable_scale_to_zero
-        x = np.where(keep_one, 1, x)
-        zero &= s.enable_scale_to_zero
-
-        # Activating: give up (scale to 0) only after the activation timeout.
-        z = zero & activating
-        timed_out = elapsed > s.activation_timeout
-        x = np.where(z & ~timed_out, -1, x)
-        apply = np.where(z, timed_out, apply)
-
-        # Active: hold one pod until the PA has been Active for a stable window; then
-        # want 0 without touching the pods, which marks the PA Inactive.
-        z = zero & (self.state == _ACTIVE)
-        held = elapsed < s.stable_window
-        x = np.where(z & held, 1, x)
-        apply = np.where(z, held, apply)
-
-        # Inactive: remove the last pod once the activator is in the path and both the
-        # grace period (or the time already proxied) and the retention period allow.
-        z = zero & (self.state == _INACTIVE)
-        probed = (s.tbc == -1) | in_path
-        retention = np.where(s.reachable, s.retention_period, 0.0)
-        proxy_for = np.where(self.mode == _PROXY, now - self.proxy_since, 0.0)
-        remove = (
-            (elapsed >= np.maximum(s.grace_period, retention))
-            | (~((retention > 0) & (elapsed < retention)) & (s.grace_period - proxy_for <= 0))
-        )
-        apply = np.where(z, probed & remove, apply)
-        x = np.where(z, 0, x)
-        return x.astype(np.int64), apply & ~skip
 
     def reconcile(
         self,
@@ -187,55 +307,19 @@ class Reconciler:
         activator_in_path : bool array
             Whether the network really routes through the activator now (the probe).
         mask : bool array, optional
-            Rows to reconcile; the others keep their state. ``now`` may be an array.
+            Rows to reconcile; the others keep their state (their ``want`` reads -1).
+            ``now`` may be an array.
         """
-        if mask is not None and not np.asarray(mask).all():
-            before = {k: getattr(self, k).copy() for k in self._STATE}
-            result = self.reconcile(now, desired, ebc, ready, activator_in_path)
-            keep = ~np.asarray(mask, dtype=bool)
-            for k, old in before.items():
-                getattr(self, k)[keep] = old[keep]
-            return ReconcileResult(
-                want=result.want, replicas=self.replicas.copy(), patched=result.patched & ~keep,
-                mode=self.mode.copy(), activators=self.activators.copy(), state=self.state.copy(),
-            )
-        s = self.spec
-        b = s.batch
-        now = np.asarray(now, dtype=np.float64)  # a scalar, or one time per configuration
-        desired = as_batch(desired, b, np.int64)
-        ebc = as_batch(ebc, b, np.int64)
-        ready = as_batch(ready, b, np.int64)
-        in_path = as_batch(activator_in_path, b, bool)
-
-        want, apply = self._scale(now, desired, ready, in_path)
-        patched = apply & (want != self.replicas)
-        self.replicas = np.where(patched, want, self.replicas)
-
-        # SKS mode: Serve only when pods are wanted and the burst capacity suffices;
-        # the SKS reconciler forces Proxy while no pod is ready.
-        serve = (want > 0) & (ebc >= 0) & (ready > 0)
-        mode = np.where(serve, _SERVE, _PROXY).astype(np.int8)
-        became_proxy = (mode == _PROXY) & (self.mode != _PROXY)
-        self.proxy_since = np.where(became_proxy, now, self.proxy_since)
-        self.mode = mode
-        self.activators = activator_count(s, ready)
-
-        # PA status.
-        self.desired_scale = np.where(want >= 0, want, self.desired_scale)
-        min_ready = self.min_ready()
-        self.initialized |= ready >= min_ready
-        prev = self.state
-        go_inactive = (want == 0) | (min_ready == 0)
-        live = (want > 0) | ((want == -1) & (prev != _INACTIVE))
-        up = np.where(ready < min_ready, _ACTIVATING, _ACTIVE)
-        new = np.where(go_inactive, _INACTIVE, np.where(live, up, prev)).astype(np.int8)
-        self.state_since = np.where(new != prev, now, self.state_since)
-        self.state = new
-        return ReconcileResult(
-            want=want,
-            replicas=self.replicas.copy(),
-            patched=patched,
-            mode=mode.copy(),
-            activators=self.activators.copy(),
-            state=new.copy(),
-        )
+        b = self.spec.batch
+        now = np.ascontiguousarray(as_batch(now, b, np.float64))
+        desired = np.ascontiguousarray(as_batch(desired, b, np.int64))
+        ebc = np.ascontiguousarray(as_batch(ebc, b, np.int64))
+        ready = np.ascontiguousarray(as_batch(ready, b, np.int64))
+        in_path = np.ascontiguousarray(as_batch(activator_in_path, b, np.bool_))
+        mask = np.ones(b, dtype=np.bool_) if mask is None else np.ascontiguousarray(as_batch(mask, b, np.bool_))
+        want = np.empty(b, dtype=np.int64)
+        patched = np.empty(b, dtype=np.bool_)
+        _reconcile_batch(self._pf, self._pi, self._rf, self._ri, now, desired, ebc, ready, in_path, mask, want,
+                         patched)
+        return ReconcileResult(want=want, replicas=self.replicas, patched=patched, mode=self.mode,
+                               activators=self.activators, state=self.state)

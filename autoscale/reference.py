@@ -84,7 +84,8 @@ import numpy as np
 import pandas as pd
 
 from .collector import Collector
-from .dataplane import HIST_BINS, hist_bin, sample_size
+from ._state import HIST_BINS, hist_bin
+from .scraper import sample_size
 from .engine import simulated_seconds
 from .platform import Platform
 from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_policy

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from .dataplane import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
+from ._state import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
 
 __all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges"]
 

@@ -168,7 +168,12 @@ def replay_services(
             if unknown:
                 raise ConfigError(f"trace {trace.name}: no function {unknown[0]!r}")
             names = chosen
-            rows = [Requests(trace.arrivals[codes == index[n]], trace.durations[codes == index[n]]) for n in chosen]
+            # One stable sort by function keeps each function's requests in arrival order.
+            by_function = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[by_function], np.arange(len(trace.function_names) + 1))
+            arrivals, durations = trace.arrivals[by_function], trace.durations[by_function]
+            rows = [Requests(arrivals[bounds[index[n]]:bounds[index[n] + 1]],
+                             durations[bounds[index[n]]:bounds[index[n] + 1]]) for n in chosen]
         trace_name, provenance = trace.name, str(trace.provenance)
     if activator_pool is not None and not (isinstance(activator_pool, (int, np.integer)) and activator_pool >= 1):
         raise ConfigError(f"activator pool = {activator_pool!r} requests, must be a whole number >= 1")

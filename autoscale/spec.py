@@ -15,6 +15,18 @@ from .config import Aggregation, KPAConfig, Metric
 
 __all__ = ["KPASpec", "as_batch"]
 
+# Columns of the packed parameter tables (KPASpec.packed) that the compiled rules read.
+(
+    P_TARGET, P_TOTAL, P_TBC, P_UP_RATE, P_DOWN_RATE, P_PANIC_THRESHOLD, P_SCALE_DOWN_DELAY, P_GRACE,
+    P_RETENTION, P_ACTIVATION_TIMEOUT, P_ACTIVATOR_CAPACITY, P_TIMEOUT,
+) = range(12)
+N_PF = 12
+(
+    P_STABLE_WINDOW, P_PANIC_WINDOW, P_ACTIVATION_SCALE, P_REACHABLE, P_WEIGHTED, P_RPS, P_MIN_SCALE, P_MAX_SCALE,
+    P_INITIAL_SCALE, P_SCALE_TO_ZERO, P_CC, P_DELAY_SLOTS, P_SCRAPE,
+) = range(13)
+N_PI = 13
+
 
 def as_batch(x, batch: int, dtype) -> np.ndarray:
     """``x`` as an array of shape ``(batch,)``; a scalar is repeated (read-only view)."""
@@ -115,3 +127,38 @@ class KPASpec:
 
     def __len__(self) -> int:
         return self.batch
+
+    def packed(self) -> tuple[np.ndarray, np.ndarray]:
+        """The parameters as two tables, float64 ``(B, N_PF)`` and int64 ``(B, N_PI)``, columns ``P_*``.
+
+        ``P_DELAY_SLOTS`` is the scale-down delay in 2 s slots of the max window,
+        ``ceil(delay / 2)``; ``P_SCRAPE`` is 0 where TBC = -1 (pods are never scraped).
+        """
+        f = np.empty((self.batch, N_PF))
+        f[:, P_TARGET] = self.target
+        f[:, P_TOTAL] = self.total
+        f[:, P_TBC] = self.tbc
+        f[:, P_UP_RATE] = self.max_scale_up_rate
+        f[:, P_DOWN_RATE] = self.max_scale_down_rate
+        f[:, P_PANIC_THRESHOLD] = self.panic_threshold
+        f[:, P_SCALE_DOWN_DELAY] = self.scale_down_delay
+        f[:, P_GRACE] = self.grace_period
+        f[:, P_RETENTION] = self.retention_period
+        f[:, P_ACTIVATION_TIMEOUT] = self.activation_timeout
+        f[:, P_ACTIVATOR_CAPACITY] = self.activator_capacity
+        f[:, P_TIMEOUT] = self.timeout_seconds
+        i = np.empty((self.batch, N_PI), dtype=np.int64)
+        i[:, P_STABLE_WINDOW] = self.stable_window
+        i[:, P_PANIC_WINDOW] = self.panic_window
+        i[:, P_ACTIVATION_SCALE] = self.activation_scale
+        i[:, P_REACHABLE] = self.reachable
+        i[:, P_WEIGHTED] = self.weighted
+        i[:, P_RPS] = self.rps
+        i[:, P_MIN_SCALE] = self.min_scale
+        i[:, P_MAX_SCALE] = self.max_scale
+        i[:, P_INITIAL_SCALE] = self.initial_scale
+        i[:, P_SCALE_TO_ZERO] = self.enable_scale_to_zero
+        i[:, P_CC] = self.container_concurrency
+        i[:, P_DELAY_SLOTS] = np.ceil(self.scale_down_delay / 2.0).astype(np.int64)
+        i[:, P_SCRAPE] = self.has_scrape_target
+        return f, i

@@ -1,12 +1,17 @@
 """Metric windows: Knative's 1 s bucketed averages (linear and weighted-exponential) and the max time window.
 
-Every class here is batched: it holds one window per configuration, the batch being
-the leading axis of every array, and each configuration may have its own window
-length. Time is always an argument, in whole seconds for the bucketed windows (the
-bucket granularity is Knative's hard-coded 1 s) and in seconds for the max window.
+The rules are compiled functions of one window (``window_record``, ``window_linear``,
+``window_weighted``, ``max_window_record``): the replay loop of :mod:`autoscale.loop` calls
+them for its configuration, and the classes here, which hold one window per
+configuration of a batch (the batch being the leading axis of every array, each
+configuration with its own window length), call them row by row. Time is always an
+argument, in whole seconds for the bucketed windows (the bucket granularity is Knative's
+hard-coded 1 s) and in seconds for the max window.
 
 The rules follow ``pkg/autoscaler/aggregation/bucketing.go`` and
-``pkg/autoscaler/aggregation/max/timewindow.go`` (spec §4.3, §4.4 and §5.4).
+``pkg/autoscaler/aggregation/max/timewindow.go`` (``Record`` and ``WindowAverage`` of
+``TimedFloat64Buckets`` and ``WeightedFloat64Buckets``; ``TimeWindow.Record``), with the
+additions and subtractions in the same order.
 
 Examples
 --------
@@ -29,7 +34,12 @@ array([3.])
 
 from __future__ import annotations
 
+import math
+
+import numba as nb
 import numpy as np
+
+from ._numba import JIT
 
 __all__ = [
     "NEVER",
@@ -37,14 +47,34 @@ __all__ = [
     "MaxTimeWindow",
     "round6",
     "weighted_alpha",
+    "window_record",
+    "window_linear",
+    "window_weighted",
+    "window_empty",
+    "max_window_record",
 ]
 
 #: Sentinel for "never written" (a time far before any trace).
 NEVER = np.int64(-(2**62))
+_NEVER = -(2**62)
 
 #: Knative's weighted-average smoothing floor and precision (``1 - 0.9999`` folded exactly).
 _WEIGHTED_PRECISION = 1e-4
 _WEIGHTED_MIN_ALPHA = 0.2
+
+# A bucketed window's integer state: meta[W_N] slots, first and last write (whole seconds).
+W_N, W_FIRST, W_LAST = 0, 1, 2
+
+
+@nb.njit(**JIT)
+def round6_one(x):
+    """``x`` rounded to 6 decimals, halves away from zero (Go's ``math.Round(x*1e6)/1e6``)."""
+    v = x * 1e6
+    whole = math.trunc(v)
+    frac = v - whole  # exact for IEEE doubles
+    if abs(frac) >= 0.5:
+        whole += 1.0 if v > 0 else -1.0
+    return whole / 1e6
 
 
 def round6(x: np.ndarray) -> np.ndarray:
@@ -59,6 +89,12 @@ def round6(x: np.ndarray) -> np.ndarray:
     return (whole + np.where(np.abs(frac) >= 0.5, np.sign(v), 0.0)) / 1e6
 
 
+@nb.njit(**JIT)
+def alpha_one(n):
+    a = 1.0 - _WEIGHTED_PRECISION ** (1.0 / n)
+    return a if a > _WEIGHTED_MIN_ALPHA else _WEIGHTED_MIN_ALPHA
+
+
 def weighted_alpha(n_buckets: np.ndarray) -> np.ndarray:
     """Smoothing coefficient of the weighted-exponential window.
 
@@ -67,6 +103,152 @@ def weighted_alpha(n_buckets: np.ndarray) -> np.ndarray:
     """
     n = np.asarray(n_buckets, dtype=np.float64)
     return np.maximum(1.0 - _WEIGHTED_PRECISION ** (1.0 / n), _WEIGHTED_MIN_ALPHA)
+
+
+# -- the rules, for one window ----------------------------------------------------------------
+# A window is ``slots`` (float64, at least n long), ``meta`` (int64: n, first write, last
+# write) and ``total`` (float64, one element: the running sum of the slots).
+
+
+@nb.njit(**JIT)
+def window_record(slots, meta, total, second, value):
+    """Add ``value`` to the bucket of ``second``, Knative's ``TimedFloat64Buckets.Record``.
+
+    A write at or before ``lastWrite - W`` is dropped. Moving on to a later second clears
+    the buckets in between one by one, oldest first, each subtracted from the total; a gap
+    of a whole window or more resets the window.
+    """
+    n = meta[W_N]
+    last = meta[W_LAST]
+    if second != last and not (second + n > last):
+        return
+    if meta[W_FIRST] == _NEVER or meta[W_FIRST] > second:
+        meta[W_FIRST] = second
+    if second > last:
+        if second - last >= n:
+            for j in range(n):
+                slots[j] = 0.0
+            total[0] = 0.0
+            meta[W_FIRST] = second
+        else:
+            for i in range(last + 1, second + 1):
+                j = i % n
+                total[0] -= slots[j]
+                slots[j] = 0.0
+        meta[W_LAST] = second
+    j = second % n
+    slots[j] += value
+    total[0] += value
+
+
+@nb.njit(**JIT)
+def window_empty(meta, second):
+    """No write in the last window: ``second - lastWrite > W``."""
+    return second - meta[W_LAST] > meta[W_N]
+
+
+@nb.njit(**JIT)
+def window_linear(slots, meta, total, second):
+    """Knative's linear window average at ``second`` (``TimedFloat64Buckets.WindowAverage``), rounded to 6 decimals.
+
+    The divisor counts the seconds from the first write to the last write only, so a
+    partial window is not padded with zeros and the current second, until written, is
+    left out rather than averaged in as zero. Holes between writes count as zeros. Seconds
+    since the last write take their buckets out of the total one by one.
+    """
+    n = meta[W_N]
+    last = meta[W_LAST]
+    d = second - last
+    seen = last - meta[W_FIRST] + 1
+    if d <= 0:
+        return round6_one(total[0] / min(seen, n))
+    if d < n:
+        ret = total[0]
+        for i in range(last + 1, second + 1):
+            ret -= slots[i % n]
+        return round6_one(ret / min(seen, n - d))
+    return 0.0
+
+
+@nb.njit(**JIT)
+def window_weighted(slots, meta, second):
+    """Knative's weighted-exponential average at ``second`` (``WeightedFloat64Buckets.WindowAverage``).
+
+    Newest bucket first with weight ``alpha``, each older bucket ``(1 - alpha)`` times the
+    previous weight; seconds after the last write shift the weights as zeros. Not
+    normalised and not rounded: a single bucket of 10 in a 60 s window gives 0.2 x 10 = 2.
+    """
+    n = meta[W_N]
+    last = meta[W_LAST]
+    d = second - last
+    if d > n:
+        return 0.0
+    alpha = alpha_one(float(n))
+    multiplier = alpha
+    buckets = n
+    if d > 0:
+        multiplier *= (1.0 - alpha) ** d
+        buckets -= d
+    ret = 0.0
+    for i in range(buckets):
+        ret += slots[(last - i) % n] * multiplier
+        multiplier *= 1.0 - alpha
+    return ret
+
+
+@nb.njit(**JIT)
+def max_window_record(values, index, k, now, value, granularity):
+    """Record ``value`` at ``now`` in a max time window of ``k`` slots and return its maximum.
+
+    Knative's ``max.TimeWindow``: slots of ``granularity`` seconds, two records in one slot
+    keep the larger, and the maximum is over the slots of the last ``k`` slot times.
+    ``k = 0`` returns ``value``.
+    """
+    if k == 0:
+        return value
+    idx = int(math.floor(now / granularity))
+    j = idx % k
+    if index[j] == idx:
+        if value > values[j]:
+            values[j] = value
+    else:
+        values[j] = value
+    index[j] = idx
+    best = -np.inf
+    for c in range(k):
+        if index[c] > idx - k and index[c] <= idx and values[c] > best:
+            best = values[c]
+    return best
+
+
+# -- batches of windows -------------------------------------------------------------------------
+
+
+@nb.njit(**JIT)
+def _batch_record(slots, meta, total, second, values, mask):
+    for b in range(meta.shape[0]):
+        if mask[b]:
+            window_record(slots[b], meta[b], total[b:b + 1], second, values[b])
+
+
+@nb.njit(**JIT)
+def _batch_linear(slots, meta, total, second, out):
+    for b in range(meta.shape[0]):
+        out[b] = window_linear(slots[b], meta[b], total[b:b + 1], second)
+
+
+@nb.njit(**JIT)
+def _batch_weighted(slots, meta, second, out):
+    for b in range(meta.shape[0]):
+        out[b] = window_weighted(slots[b], meta[b], second)
+
+
+@nb.njit(**JIT)
+def _batch_max_record(values, index, k, now, value, mask, granularity, out):
+    for b in range(k.shape[0]):
+        out[b] = value[b]
+        if mask[b] and k[b] > 0:
+            out[b] = max_window_record(values[b], index[b], k[b], now[b], value[b], granularity)
 
 
 class BucketWindows:
@@ -89,17 +271,26 @@ class BucketWindows:
             raise ValueError("window_seconds must be a non-empty 1-D array")
         if not np.all(n == np.floor(n)) or np.any(n < 1):
             raise ValueError(f"window lengths must be whole seconds >= 1, got {n}")
-        self.n = n.astype(np.int64)
-        self.batch = self.n.size
-        self.slots = np.zeros((self.batch, int(self.n.max())), dtype=np.float64)
+        self.batch = n.size
+        self.slots = np.zeros((self.batch, int(n.max())), dtype=np.float64)
+        self.meta = np.empty((self.batch, 3), dtype=np.int64)
+        self.meta[:, W_N] = n.astype(np.int64)
+        self.meta[:, W_FIRST] = NEVER
+        self.meta[:, W_LAST] = NEVER
         self.total = np.zeros(self.batch, dtype=np.float64)
-        self.first_write = np.full(self.batch, NEVER, dtype=np.int64)
-        self.last_write = np.full(self.batch, NEVER, dtype=np.int64)
-        self._rows = np.arange(self.batch)
-        self._wide = bool((self.n > 1).all())  # a 1-slot window resets on every new second
-        self._cols = np.arange(self.slots.shape[1])
+        self._all = np.ones(self.batch, dtype=np.bool_)
 
-    # -- writing ---------------------------------------------------------------------
+    @property
+    def n(self) -> np.ndarray:
+        return self.meta[:, W_N]
+
+    @property
+    def first_write(self) -> np.ndarray:
+        return self.meta[:, W_FIRST]
+
+    @property
+    def last_write(self) -> np.ndarray:
+        return self.meta[:, W_LAST]
 
     def record(self, second: int, values: np.ndarray, mask: np.ndarray | None = None) -> None:
         """Add ``values`` to the bucket of ``second`` (whole seconds) where ``mask`` is true.
@@ -107,121 +298,32 @@ class BucketWindows:
         Several records in the same second add up, as Knative sums every stat that lands
         in one bucket (one scraper record plus one per activator).
         """
-        b = np.int64(second)
-        values = np.asarray(values, dtype=np.float64)
-        if self._wide and (mask is None or mask.all()) and values.ndim and (self.last_write == b - 1).all():
-            # The common case: every window moves on to the next second.
-            j = b % self.n
-            self.total -= self.slots[self._rows, j]
-            self.slots[self._rows, j] = values
-            self.total += values
-            self.last_write[:] = b
-            return
-        rows = self._rows if mask is None else np.flatnonzero(mask)
-        if rows.size == 0:
-            return
-        vals = values[rows] if values.ndim else np.full(rows.size, float(values))
-        n = self.n[rows]
-        lw = self.last_write[rows]
-        # A write at or older than lastWrite - W is dropped.
-        keep = (b == lw) | (b + n > lw)
-        rows, vals, n, lw = rows[keep], vals[keep], n[keep], lw[keep]
-        if rows.size == 0:
-            return
-        fw = self.first_write[rows]
-        self.first_write[rows] = np.where((fw == NEVER) | (fw > b), b, fw)
-        ahead = b > lw
-        if ahead.any():
-            adv_rows = rows[ahead]
-            gap = b - lw[ahead]
-            reset = gap >= n[ahead]
-            if reset.any():
-                r = adv_rows[reset]
-                self.slots[r] = 0.0
-                self.total[r] = 0.0
-                self.first_write[r] = b
-            step = ~reset
-            if step.any():
-                r = adv_rows[step]
-                g = gap[step]
-                one = g == 1
-                if one.any():
-                    # The common case: the next second; clear just its slot.
-                    ro = r[one]
-                    j = b % self.n[ro]
-                    self.total[ro] -= self.slots[ro, j]
-                    self.slots[ro, j] = 0.0
-                if np.any(~one):
-                    # Clear the slots of the skipped seconds lastWrite+1 .. b.
-                    rm = r[~one]
-                    nm = self.n[rm][:, None]
-                    age = (b - self._cols[None, :]) % nm  # seconds back from b to each slot
-                    clear = (age < g[~one][:, None]) & (self._cols[None, :] < nm)
-                    self.total[rm] -= np.where(clear, self.slots[rm], 0.0).sum(axis=1)
-                    self.slots[rm] = np.where(clear, 0.0, self.slots[rm])
-            self.last_write[adv_rows] = b
-        j = b % n
-        self.slots[rows, j] += vals
-        self.total[rows] += vals
-
-    # -- reading ---------------------------------------------------------------------
+        values = np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=np.float64), (self.batch,)))
+        mask = self._all if mask is None else np.ascontiguousarray(mask, dtype=np.bool_)
+        _batch_record(self.slots, self.meta, self.total, int(second), values, mask)
 
     def is_empty(self, second: int) -> np.ndarray:
         """True where no data was written in the last window: ``second - lastWrite > W``."""
         return (np.int64(second) - self.last_write) > self.n
 
     def linear_average(self, second: int) -> np.ndarray:
-        """Knative's linear window average at ``second``, rounded to 6 decimals.
+        """Knative's linear window average at ``second``, rounded to 6 decimals (:func:`window_linear`).
 
-        The divisor counts the seconds from the first write to the last write only, so
-        a partial window is not padded with zeros and the current second, until written,
-        is left out rather than averaged in as zero. Holes between writes count as zeros.
         A 60 s window that saw 10 for 30 s and nothing since averages 10, not 5.
         """
-        now = np.int64(second)
-        d = now - self.last_write
-        seen = self.last_write - self.first_write + 1
-        out = np.zeros(self.batch, dtype=np.float64)
-        cur = d <= 0
-        if cur.any():
-            out[cur] = self.total[cur] / np.minimum(seen[cur], self.n[cur])
-        trail = (d > 0) & (d < self.n)
-        if trail.any():
-            r = np.flatnonzero(trail)
-            nm = self.n[r][:, None]
-            lw = self.last_write[r][:, None]
-            # Slots of the seconds lastWrite+1 .. now hold values that aged out.
-            aged = ((self._cols[None, :] - (lw + 1)) % nm < d[r][:, None]) & (self._cols[None, :] < nm)
-            ret = self.total[r] - np.where(aged, self.slots[r], 0.0).sum(axis=1)
-            out[r] = ret / np.minimum(seen[r], self.n[r] - d[r])
-        return round6(out)
+        out = np.empty(self.batch)
+        _batch_linear(self.slots, self.meta, self.total, int(second), out)
+        return out
 
     def weighted_average(self, second: int) -> np.ndarray:
-        """Knative's weighted-exponential window average at ``second`` (not normalised).
-
-        Newest bucket first with weight ``alpha``, each older bucket ``(1 - alpha)`` times
-        the previous weight; seconds after the last write shift the weights as zeros.
-        A single bucket of 10 in a 60 s window gives ``0.2 * 10 = 2``; no rounding.
-        """
-        now = np.int64(second)
-        d = now - self.last_write
-        out = np.zeros(self.batch, dtype=np.float64)
-        live = d <= self.n
-        if not live.any():
-            return out
-        r = np.flatnonzero(live)
-        nm = self.n[r][:, None]
-        alpha = weighted_alpha(self.n[r])[:, None]
-        z = np.maximum(d[r], 0)[:, None]
-        age = (self.last_write[r][:, None] - self._cols[None, :]) % nm  # i: 0 = newest
-        use = (age < nm - z) & (self._cols[None, :] < nm)
-        weight = alpha * (1.0 - alpha) ** (z + age)
-        out[r] = np.where(use, self.slots[r] * weight, 0.0).sum(axis=1)
+        """Knative's weighted-exponential window average at ``second``, not normalised (:func:`window_weighted`)."""
+        out = np.empty(self.batch)
+        _batch_weighted(self.slots, self.meta, int(second), out)
         return out
 
 
 class MaxTimeWindow:
-    """A batch of Knative's max time windows, used for scale-down delay (spec §5.4).
+    """A batch of Knative's max time windows, used for scale-down delay (:func:`max_window_record`).
 
     Each configuration keeps the maximum of the values recorded over its last ``k``
     slots of 2 s, ``k = ceil(delay / 2 s)``; two records in one slot keep the larger.
@@ -244,7 +346,6 @@ class MaxTimeWindow:
         width = max(int(self.k.max(initial=0)), 1)
         self.values = np.full((self.batch, width), -np.inf)
         self.index = np.full((self.batch, width), NEVER, dtype=np.int64)
-        self._cols = np.arange(width)
 
     def record(self, now: float, values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Record ``values`` at time ``now`` (seconds) and return the current maxima.
@@ -252,18 +353,10 @@ class MaxTimeWindow:
         Rows outside ``mask`` are neither recorded nor meaningful in the return value;
         rows with ``k = 0`` return their input unchanged.
         """
-        vals = np.asarray(values, dtype=np.float64)
-        out = vals.copy()
-        rows = np.flatnonzero(self.k > 0) if mask is None else np.flatnonzero(mask & (self.k > 0))
-        if rows.size == 0:
-            return out
-        idx = np.floor(np.broadcast_to(np.asarray(now, dtype=np.float64), (self.batch,))[rows]
-                       / self.granularity).astype(np.int64)
-        k = self.k[rows]
-        j = idx % k
-        same = self.index[rows, j] == idx
-        self.values[rows, j] = np.where(same, np.maximum(self.values[rows, j], vals[rows]), vals[rows])
-        self.index[rows, j] = idx
-        fresh = (self.index[rows] > (idx - k)[:, None]) & (self.index[rows] <= idx[:, None])
-        out[rows] = np.where(fresh, self.values[rows], -np.inf).max(axis=1)
+        b = self.batch
+        vals = np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=np.float64), (b,)))
+        now = np.ascontiguousarray(np.broadcast_to(np.asarray(now, dtype=np.float64), (b,)))
+        mask = np.ones(b, dtype=np.bool_) if mask is None else np.ascontiguousarray(mask, dtype=np.bool_)
+        out = np.empty(b)
+        _batch_max_record(self.values, self.index, self.k, now, vals, mask, self.granularity, out)
         return out

@@ -19,6 +19,7 @@ __all__ = [
     "TBCS",
     "bursty_arrivals",
     "configs",
+    "sparse_traces",
     "make_trace",
     "platforms",
     "traces",
@@ -81,6 +82,20 @@ def traces(draw, max_span: float = 90.0, max_rate: float = 20.0) -> Trace:
         arrivals = np.array([draw(st.floats(0.0, span))])
     durations = median * np.exp(sigma * rng.standard_normal(arrivals.size))
     return make_trace(arrivals, durations, name=f"hypothesis-{kind}")
+
+
+@st.composite
+def sparse_traces(draw, max_span: float = 4 * 3600.0) -> Trace:
+    """Mostly idle: a few short bursts far apart (minutes to an hour), as most functions of a FaaS trace."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    bursts = draw(st.integers(1, 6))
+    starts = np.sort(rng.uniform(0.0, draw(st.sampled_from([600.0, 3600.0, max_span])), bursts))
+    parts = [s + np.sort(rng.uniform(0.0, draw(st.sampled_from([0.0, 2.0, 20.0])), draw(st.integers(1, 30))))
+             for s in starts]
+    arrivals = np.concatenate(parts)
+    durations = draw(st.sampled_from([0.05, 0.5, 3.0])) * np.exp(0.5 * rng.standard_normal(arrivals.size))
+    return make_trace(arrivals, durations, name="hypothesis-sparse")
 
 
 @st.composite

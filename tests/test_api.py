@@ -56,7 +56,7 @@ def test_splitmix_twin_draws_uniforms_and_is_seeded():
 
 
 def test_compiled_stream_equals_the_python_twin():
-    from autoscale.dataplane import _uniform
+    from autoscale._state import _uniform
 
     state = np.array([seed_state(3)], dtype=np.uint64)
     twin = SplitMix64(seed_state(3))
@@ -66,7 +66,7 @@ def test_compiled_stream_equals_the_python_twin():
 def test_histogram_bins_match_their_edges_and_log10():
     import math
 
-    from autoscale.dataplane import HIST_BINS, hist_bin
+    from autoscale._state import HIST_BINS, hist_bin
     from autoscale.results import hist_edges
 
     edges = hist_edges()

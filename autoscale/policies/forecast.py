@@ -73,7 +73,8 @@ class Forecast(Policy):
         return _HoltState(level=np.zeros(b), trend=np.zeros(b), started=False, horizon=float(horizon), target=target)
 
     def decide(self, state: _HoltState, signals):
-        if signals.mask.all():  # a scheduled tick: fold in the seconds since the last one
+        if np.ndim(signals.now) == 0 and float(signals.now) % self.period == 0:
+            # A scheduled tick (a poke's time is per configuration): fold in the seconds since the last one.
             for x in signals.recent("system_concurrency", self.period).T:
                 prev = state.level
                 state.level = self.alpha * x + (1 - self.alpha) * (state.level + state.trend)

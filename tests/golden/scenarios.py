@@ -106,9 +106,15 @@ def outputs(result) -> dict[str, np.ndarray]:
     return out
 
 
-def record(path: Path = STORE) -> None:
+def record(names=None, path: Path = STORE) -> None:
+    """Replay the scenarios (all, or only ``names``, keeping the others as pinned) and write the file."""
     data = {}
+    if names and path.exists():
+        with np.load(path) as old:
+            data = {k: old[k] for k in old.files if k.split("/", 1)[0] not in names}
     for name, fn in scenarios().items():
+        if names and name not in names:
+            continue
         for key, value in outputs(fn()).items():
             data[f"{name}/{key}"] = value
         print("recorded", name, flush=True)
@@ -117,6 +123,6 @@ def record(path: Path = STORE) -> None:
 
 if __name__ == "__main__":
     if "--record" in sys.argv:
-        record()
+        record([a for a in sys.argv[1:] if not a.startswith("--")])
     else:
         print(__doc__)

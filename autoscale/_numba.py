@@ -1,0 +1,77 @@
+"""Numba settings shared by every compiled module, and an on-disk cache that can never be stale.
+
+Numba's own cache checks the source file of each compiled function, but not the files of
+the functions it calls or inlines, so an edit in one module can leave another module's
+cached machine code in use. Here the cache folder is named after a hash of every Python
+source file of the package: any edit anywhere gives a new folder, and so a fresh compile.
+The folder lives under ``$AUTOSCALE_CACHE_DIR`` (default ``~/.cache/autoscale``); folders of
+older sources are removed.
+
+Import this module before any module that compiles with ``cache=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numba
+import numba.core.config
+
+__all__ = ["JIT", "INLINE", "CACHE_DIR", "announce_compile"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _sources_hash() -> str:
+    h = hashlib.sha256(numba.__version__.encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        h.update(str(path.relative_to(_PACKAGE)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_root() -> Path:
+    root = os.environ.get("AUTOSCALE_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "autoscale"
+
+
+def _prepare() -> Path:
+    root = _cache_root()
+    folder = root / f"numba-{_sources_hash()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in root.glob("numba-*"):
+            if old != folder and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:  # a read-only home: fall back to numba's default next to the sources
+        return Path()
+    return folder
+
+
+CACHE_DIR = _prepare()
+if CACHE_DIR != Path():
+    numba.core.config.CACHE_DIR = str(CACHE_DIR)
+
+#: Options of every compiled function.
+JIT = dict(nogil=True, cache=True)
+#: Small helpers on the per-request path are inlined at the IR level: calls that pass a dozen
+#: arrays cost more than the work inside them.
+INLINE = dict(nogil=True, cache=True, inline="always")
+
+_announced = False
+
+
+def announce_compile() -> None:
+    """Say once, on standard error, that the kernels are being compiled, when the cache is empty."""
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    if CACHE_DIR == Path() or any(CACHE_DIR.rglob("*.nbi")):
+        return
+    print("autoscale: compiling the simulation kernels for this version (once, about a minute; "
+          f"cached in {CACHE_DIR})", file=sys.stderr, flush=True)

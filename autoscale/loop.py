@@ -1,0 +1,664 @@
+"""The whole replay of one configuration in one compiled call: data plane, metrics, policy, reconciler.
+
+:func:`replay_rows` runs every configuration of a batch from the first simulated second
+to the last without returning to Python in between, under the KPA or any built-in
+policy (:mod:`autoscale.policies.compiled`). Each second runs, in this order:
+
+1. the data plane advances through the second at exact event times
+   (:mod:`autoscale.dataplane`);
+2. an activator's immediate first-request push is recorded, and pokes the policy when
+   it wants zero pods and wakes on requests (the KPA's scale from zero), the decision
+   taking effect at the push time;
+3. at the second boundary the queue-proxies report, the scraper samples the ready pods
+   and the activator reports; the stats go into the stable and panic windows
+   (:mod:`autoscale.windows`, as :class:`autoscale.collector.Collector` does);
+4. the policy ticks on its period: the KPA decider every 2 s, or at once on a poke
+   (:func:`autoscale.decider.decide`);
+5. the decision becomes replicas: through Knative's reconciler for the KPA
+   (:func:`autoscale.reconciler.reconcile`), as a floor of pre-warmed instances for
+   policies that scale per request, or directly; replicas become pods at the start of
+   the next second, and a change of Proxy/Serve mode reaches the network after the
+   platform's delay.
+
+The decider, the reconciler and the windows are the same compiled rules that the public
+:class:`~autoscale.decider.Decider`, :class:`~autoscale.reconciler.Reconciler` and
+:class:`~autoscale.windows.BucketWindows` run row by row.
+
+**Idle time is skipped exactly** (KPA). When a configuration has no pod in any state, no
+request in the system or in the activator, no pending mode switch, a reconciler that is
+Inactive at zero replicas, a decider at zero and out of panic, and metric windows that
+are empty (and no scale-down-delay window that a tick would write to), then nothing can
+change before its next arrival: every second until then would run the same no-op. The
+loop jumps to the second of that arrival and accounts the span in closed form (the time
+with the activator in the path grows by the span; pods, pod-seconds and panic time do
+not; the time series, when kept, receive the same per-second values they would have).
+
+Configurations are independent, so a batch runs them on a pool of threads that each
+take the next configuration when done with one (:func:`replay_rows`): no thread waits
+for another, and a core busy with other work slows only the configurations on it. Each
+configuration keeps its state in arrays of its own (leading axis of length 1, the
+layout of :mod:`autoscale.dataplane`), which grow as its pods and requests need.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+
+import numba as nb
+import numpy as np
+
+from . import spec as P
+from ._numba import JIT
+from ._state import (
+    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CF_PUSH_TIME, CF_SW_TIME, CI_503,
+    CI_504, CI_ACAP, CI_AENTRY, CI_AHEAD, CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY,
+    CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, EMPTY, HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, PF_CREATED,
+    PF_IDLE_SINCE, PI_EXEC, PI_STATE, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC,
+    R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC,
+)
+from .dataplane import _second_one
+from .pods import _apply_one
+from .policies import compiled as C
+from .decider import DF_PANIC_TIME, DI_DESIRED, N_DF, N_DI, decide, new_decider_state
+from .reconciler import (
+    N_RF, N_RI, RI_ACTIVATORS, RI_DESIRED, RI_MODE, RI_REPLICAS, RI_STATE, activators_for, new_reconciler_state,
+    reconcile,
+)
+from .windows import NEVER, window_empty, window_linear, window_record, window_weighted
+
+__all__ = ["replay_rows", "Outcome", "TS_SERIES"]
+
+_INF = np.inf
+_PROXY = 0
+_INACTIVE = 2
+
+# What a configuration's replay counts beside the data plane's own counters.
+O_PANIC_SECONDS, O_PATH_SECONDS = range(2)
+N_OF = 2
+O_PEAK_PODS, O_SCALE_EVENTS, O_FROM_ZERO, O_SKIPPED_SECONDS = range(4)
+N_OI = 4
+
+#: Time series kept per configuration, in the order of :data:`autoscale.results._SERIES`.
+TS_SERIES = ("demand", "stable", "panic", "desired", "starting", "ready", "panic_mode", "activator",
+             "status_503", "status_504", "backlog")
+(TS_DEMAND, TS_STABLE, TS_PANIC, TS_DESIRED, TS_STARTING, TS_READY, TS_PANIC_MODE, TS_ACTIVATOR, TS_503,
+ TS_504, TS_BACKLOG) = range(11)
+
+
+# -- growth of one configuration's arrays ------------------------------------------------------
+
+
+@nb.njit(**JIT)
+def _room_for_pods(pf, pi, p_queue, order, ci, replicas, arrivals):
+    """Pod slots for ``replicas`` live pods beside the ones still draining, and one per arrival."""
+    need = max(replicas, ci[0, CI_NSTART] + ci[0, CI_NREADY]) + ci[0, CI_NDRAIN] + arrivals
+    cap = pi.shape[2]
+    if need <= cap:
+        return pf, pi, p_queue, order
+    new = max(need, 2 * cap)
+    pf2 = np.zeros((1, N_PF, new))
+    pi2 = np.zeros((1, N_PI, new), dtype=np.int64)
+    q2 = np.zeros((1, new, p_queue.shape[2]), dtype=np.int32)
+    for p in range(cap):  # element loops: slice assignment costs seconds of compile time
+        for f in range(N_PF):
+            pf2[0, f, p] = pf[0, f, p]
+        for f in range(N_PI):
+            pi2[0, f, p] = pi[0, f, p]
+        for k in range(p_queue.shape[2]):
+            q2[0, p, k] = p_queue[0, p, k]
+    return pf2, pi2, q2, np.zeros((1, new), dtype=np.int64)
+
+
+@nb.njit(**JIT)
+def _room_for_requests(h_end, h_pod, h_info, a_queue, ci, need):
+    """Completion-heap and activator-queue room for ``need`` requests."""
+    cap = h_end.shape[1]
+    if need > cap:
+        new = max(need, 2 * cap)
+        e2 = np.zeros((1, new))
+        p2 = np.zeros((1, new), dtype=np.int64)
+        i2 = np.zeros((1, new), dtype=np.int64)
+        for k in range(cap):
+            e2[0, k] = h_end[0, k]
+            p2[0, k] = h_pod[0, k]
+            i2[0, k] = h_info[0, k]
+        h_end, h_pod, h_info = e2, p2, i2
+    acap = a_queue.shape[1]
+    if need > acap:
+        new = max(need, 2 * acap)
+        q2 = np.zeros((1, new), dtype=np.int64)
+        head = ci[0, CI_AHEAD]
+        for k in range(ci[0, CI_ALEN]):
+            q2[0, k] = a_queue[0, (head + k) % acap]
+        ci[0, CI_AHEAD] = 0
+        a_queue = q2
+    return h_end, h_pod, h_info, a_queue
+
+
+# -- the control plane of one configuration ------------------------------------------------------
+
+
+@nb.njit(**JIT)
+def _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second):
+    """Stable and panic averages at ``second`` and whether there is data (``Collector.observe``)."""
+    if pi_p[P.P_WEIGHTED] != 0:
+        stable = window_weighted(s_slots, s_meta, second)
+        panic = window_weighted(p_slots, p_meta, second)
+    else:
+        stable = window_linear(s_slots, s_meta, s_tot, second)
+        panic = window_linear(p_slots, p_meta, p_tot, second)
+    valid = not (window_empty(s_meta, second) and pi_p[P.P_SCRAPE] != 0)
+    return stable, panic, valid
+
+
+@nb.njit(**JIT)
+def _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second, value):
+    window_record(s_slots, s_meta, s_tot, second, value)
+    window_record(p_slots, p_meta, p_tot, second, value)
+
+
+@nb.njit(**JIT)
+def _idle(pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, second, replicas, desired, panicking, routed_proxy):
+    """Nothing can change before the next arrival (see the module docstring)."""
+    if (ci[0, CI_NREADY] | ci[0, CI_NSTART] | ci[0, CI_NDRAIN] | ci[0, CI_INSYS] | ci[0, CI_ALEN]
+            | ci[0, CI_AENTRY] | ci[0, CI_APUSHED]) != 0:
+        return False
+    if ci[0, CI_INPATH] != 1 or cf[0, CF_SW_TIME] != _INF or not routed_proxy:
+        return False
+    if replicas != 0 or desired != 0 or panicking:
+        return False
+    if ri[RI_STATE] != _INACTIVE or ri[RI_REPLICAS] != 0 or ri[RI_MODE] != _PROXY or ri[RI_DESIRED] != 0:
+        return False
+    if pi_p[P.P_SCALE_TO_ZERO] == 0 or (pi_p[P.P_MIN_SCALE] > 0 and pi_p[P.P_REACHABLE] != 0):
+        return False
+    if not math.isnan(df[DF_PANIC_TIME]) or di[DI_DESIRED] != 0:
+        return False
+    # A decider that ticks with data (TBC -1 reads empty windows as 0) would write its
+    # scale-down-delay window.
+    if pi_p[P.P_DELAY_SLOTS] > 0 and pi_p[P.P_SCRAPE] == 0:
+        return False
+    return window_empty(s_meta, second) and window_empty(p_meta, second)
+
+
+# The loop's own state of one configuration, shared by the pieces below: int64 lv[L_*] and
+# float64 lf[F_*].
+(
+    L_DESIRED, L_EBC, L_PANICKING, L_REPLICAS, L_ROUTED_PROXY, L_PENDING, L_PENDING_REPLICAS, L_SCALE_EVENTS,
+    L_FROM_ZERO, L_PEAK, L_SKIPPED, L_ERR503, L_ERR504, L_ARRIVED_SEEN, L_LAST_ARRIVALS, L_HPOS,
+) = range(16)
+N_L = 16
+F_STABLE_SEEN, F_PANIC_SEEN, F_PANIC_SECONDS, F_PATH_SECONDS, F_LAST_SYSTEM = range(5)
+N_F = 5
+
+
+@nb.njit(**JIT)
+def _history_value(series, out, arrived):
+    """The per-second signal a policy keeps a history of."""
+    if series == C.SERIES_POD_CONCURRENCY:
+        return out[0, R_POD_CONC]
+    if series == C.SERIES_BUSY:
+        return out[0, R_BUSY]
+    if series == C.SERIES_SYSTEM_CONCURRENCY:
+        return out[0, R_SYSTEM_CONC]
+    return float(arrived)
+
+
+@nb.njit(**JIT)
+def _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf, next_arrival, ts_vals, ts_step):
+    """The second to go on from: past the idle seconds from ``s`` up to the next arrival, accounted (or ``s``)."""
+    if lv[L_PENDING] or not _idle(pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, s, lv[L_REPLICAS],
+                                  lv[L_DESIRED], lv[L_PANICKING] != 0, lv[L_ROUTED_PROXY] != 0):
+        return s
+    upto = t_end if next_arrival == _INF else min(t_end, int(math.floor(next_arrival)))
+    if upto <= s:
+        return s
+    ri[RI_ACTIVATORS] = activators_for(pf_p, np.int64(0))
+    lf[F_PATH_SECONDS] += upto - s
+    lv[L_SKIPPED] += upto - s
+    if ts_vals.shape[2] > 0:
+        for k in range(s, upto):
+            j = k // ts_step
+            ts_vals[b, TS_STABLE, j] += lf[F_STABLE_SEEN]
+            ts_vals[b, TS_PANIC, j] += lf[F_PANIC_SEEN]
+            ts_vals[b, TS_ACTIVATOR, j] += 1.0
+    return upto
+
+
+@nb.njit(**JIT)
+def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, second):
+    """The second's end before the tick: the stats into the windows, the last second's signals, the history.
+
+    Returns whether the policy ticks now: on its period, or off it when the activator
+    reports requests for a policy that wakes and wants zero pods (the KPA's poke).
+    """
+    reported = out[0, R_ACTIVATOR_REPORTED] > 0
+    if out[0, R_SCRAPED] > 0 or reported:
+        # The scraper's estimate and the activator's stat land in one bucket.
+        if pi_p[P.P_RPS] != 0:
+            value = out[0, R_RPS] - out[0, R_PROXIED_RPS] + out[0, R_ACTIVATOR_RPS]
+        else:
+            value = out[0, R_CONC] - out[0, R_PROXIED_CONC] + out[0, R_ACTIVATOR_CONC]
+        _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second, value)
+    arrived = ci[0, CI_TOTAL] - lv[L_ARRIVED_SEEN]
+    lv[L_ARRIVED_SEEN] = ci[0, CI_TOTAL]
+    lv[L_LAST_ARRIVALS] = arrived
+    lf[F_LAST_SYSTEM] = out[0, R_SYSTEM_CONC]
+    if ring.size > 0:
+        ring[lv[L_HPOS]] = _history_value(q[C.Q_SERIES], out, arrived)
+        lv[L_HPOS] = (lv[L_HPOS] + 1) % ring.size
+    wakes = q[C.Q_WAKES] != 0
+    return (second % q[C.Q_PERIOD] == 0
+            or (wakes and reported and out[0, R_ACTIVATOR_CONC] != 0 and lv[L_DESIRED] == 0))
+
+
+@nb.njit(**JIT)
+def _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta,
+          p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, ring, recent, now, second,
+          scheduled):
+    """One decision of the policy at ``now``, from the windows at ``second``; sets ``lv[L_DESIRED]``."""
+    kind = q[C.Q_KIND]
+    ready = ci[0, CI_NREADY]
+    stable, panic, valid = _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second)
+    if valid:
+        lf[F_STABLE_SEEN] = stable
+        lf[F_PANIC_SEEN] = panic
+    if kind == C.KIND_KPA:
+        desired, ebc, _, _, _ = decide(pf_p, pi_p, df, di, dw_values, dw_index, now, ready, stable, panic, valid)
+        lv[L_EBC] = ebc
+        lv[L_PANICKING] = 0 if math.isnan(df[DF_PANIC_TIME]) else 1
+    elif kind == C.KIND_FIXED:
+        desired = q[C.Q_REPLICAS]
+    elif kind == C.KIND_KEEPALIVE:
+        desired = 0
+        cf[0, CF_KEEP_ALIVE] = g[C.G_KEEP_ALIVE]
+    elif kind == C.KIND_HPA:
+        C.ring_in_order(ring, lv[L_HPOS], recent)
+        desired = C.hpa_decide(q, g, sf, si, recs, times, C.pairwise_sum(recent) / ring.size, now, ready, target,
+                               capacity)
+    elif kind == C.KIND_HYBRID:
+        desired = C.hybrid_decide(q, g, counts, sf, si, scratch, now, ci[0, CI_INSYS], lv[L_LAST_ARRIVALS])
+        cf[0, CF_KEEP_ALIVE] = C.hybrid_keep_alive(sf)
+    elif kind == C.KIND_FORECAST:
+        C.ring_in_order(ring, lv[L_HPOS], recent)
+        desired = C.forecast_decide(g, sf, recent, scheduled, lf[F_LAST_SYSTEM], ci[0, CI_INSYS], target)
+    else:  # the oracle
+        desired = table[b, min(int(now), table.shape[1] - 1)]
+    lv[L_DESIRED] = desired
+
+
+@nb.njit(**JIT)
+def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
+    """Turn the decision into replicas and the activator's place in the path; returns the replicas if patched, else -1.
+
+    The KPA goes through Knative's reconciler; a policy that scales per request keeps its
+    decision as a floor of pre-warmed instances; any other sets the replicas directly
+    (the activator in the path only while no pod is ready, unless it routes through it).
+    A change of mode reaches the network ``switch_delay`` seconds later.
+    """
+    ready = ci[0, CI_NREADY]
+    desired = lv[L_DESIRED]
+    replicas = lv[L_REPLICAS]
+    if q[C.Q_KIND] == C.KIND_KPA:
+        reconcile(pf_p, pi_p, rf, ri, now, desired, lv[L_EBC], ready, ci[0, CI_INPATH] != 0)
+        new = ri[RI_REPLICAS]
+        patched = new != replicas
+        want_proxy = ri[RI_MODE] == _PROXY
+    elif q[C.Q_ON_DEMAND] != 0:
+        # Requests create instances and idleness retires them; the policy keeps a floor.
+        if ci[0, CI_FLOOR] != desired:
+            ci[0, CI_FLOOR] = desired
+            cf[0, CF_FLOOR_TIME] = now
+        live = ready + ci[0, CI_NSTART]
+        patched = desired > live
+        new = desired if patched else live
+        want_proxy = True
+    else:
+        new = desired
+        patched = new != replicas
+        want_proxy = q[C.Q_ROUTING] == C.ROUTE_ACTIVATOR or ready == 0
+    if patched:
+        lv[L_SCALE_EVENTS] += 1
+        if replicas == 0 and new > 0:
+            lv[L_FROM_ZERO] += 1
+        lv[L_REPLICAS] = new
+    if want_proxy != (lv[L_ROUTED_PROXY] != 0):
+        cf[0, CF_SW_TIME] = now + switch_delay
+        ci[0, CI_SWTO] = 1 if want_proxy else 0
+        lv[L_ROUTED_PROXY] = 1 if want_proxy else 0
+    return new if patched else -1
+
+
+@nb.njit(**JIT)
+def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
+    """The second's totals: panic and activator time, pods, and the time series."""
+    in_path = ci[0, CI_INPATH]
+    panicking = lv[L_PANICKING] != 0
+    if panicking:
+        lf[F_PANIC_SECONDS] += 1.0
+    lf[F_PATH_SECONDS] += in_path
+    pods = ci[0, CI_NREADY] + ci[0, CI_NSTART] + ci[0, CI_NDRAIN]
+    if pods > lv[L_PEAK]:
+        lv[L_PEAK] = pods
+    pods_total[s] += pods
+    if ts_vals.shape[2] > 0:
+        j = s // ts_step
+        ts_vals[b, TS_STABLE, j] += lf[F_STABLE_SEEN]
+        ts_vals[b, TS_PANIC, j] += lf[F_PANIC_SEEN]
+        ts_vals[b, TS_DESIRED, j] += lv[L_DESIRED]
+        ts_vals[b, TS_STARTING, j] += ci[0, CI_NSTART]
+        ts_vals[b, TS_READY, j] += ci[0, CI_NREADY]
+        ts_vals[b, TS_PANIC_MODE, j] += 1.0 if panicking else 0.0
+        ts_vals[b, TS_ACTIVATOR, j] += in_path
+        ts_vals[b, TS_503, j] += ci[0, CI_503] - lv[L_ERR503]
+        ts_vals[b, TS_504, j] += ci[0, CI_504] - lv[L_ERR504]
+        lv[L_ERR503] = ci[0, CI_503]
+        lv[L_ERR504] = ci[0, CI_504]
+
+
+@nb.njit(**JIT)
+def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
+               cs_emp_n, seed_state, switch_delay, skip_idle, q, g, pol_rows, table, hist_lat, hist_wait, out_f,
+               out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
+    """Replay configuration ``b`` from second 0 to ``t_end``; results go into row ``b`` of the outputs.
+
+    ``q``, ``g``, ``pol_rows`` and ``table`` are the policy (:mod:`autoscale.policies.compiled`).
+    ``pods_total`` (one per worker) receives the live pods at the end of each second;
+    ``ts_vals[b]`` (series x points) the per-second values summed per bucket of ``ts_step``
+    seconds, when it has any points.
+    """
+    kpa = q[C.Q_KIND] == C.KIND_KPA
+    on_demand = q[C.Q_ON_DEMAND] != 0
+    pf_p = pfp[b]
+    pi_p = pip[b]
+    cc = pi_p[P.P_CC]
+    ccv = pip[b:b + 1, P.P_CC].copy()
+    tov = pfp[b:b + 1, P.P_TIMEOUT].copy()
+    swv = stable_window_f[b:b + 1]
+    scv = pip[b:b + 1, P.P_SCRAPE] != 0
+    if not kpa:
+        scv[0] = True  # every other policy's pods are scraped (the signals of the metric pipeline)
+    ck = cs_kind[b:b + 1]
+    cp = cs_par[b:b + 1]
+    ce = cs_emp[b:b + 1]
+    cn = cs_emp_n[b:b + 1]
+    hl = hist_lat[b:b + 1]
+    hw = hist_wait[b:b + 1]
+    target = pol_rows[b, C.ROW_TARGET]
+    capacity = pol_rows[b, C.ROW_CAPACITY]
+
+    # The data plane of this configuration.
+    npods = 8
+    pf = np.zeros((1, N_PF, npods))
+    pi = np.zeros((1, N_PI, npods), dtype=np.int64)
+    p_queue = np.zeros((1, npods, max(10 * cc, 1)), dtype=np.int32)
+    order = np.zeros((1, npods), dtype=np.int64)
+    cf = np.zeros((1, N_CF))
+    cf[0, CF_SW_TIME] = _INF
+    cf[0, CF_NEXT_READY] = _INF
+    cf[0, CF_PUSH_TIME] = np.nan
+    cf[0, CF_KEEP_ALIVE] = _INF
+    ci = np.zeros((1, N_CI), dtype=np.int64)
+    ci[0, CI_INPATH] = 1
+    ci[0, CI_ACAP] = -1
+    if on_demand:
+        ci[0, CI_ON_DEMAND] = 1
+    h_end = np.zeros((1, 64))
+    h_pod = np.zeros((1, 64), dtype=np.int64)
+    h_info = np.zeros((1, 64), dtype=np.int64)
+    a_queue = np.zeros((1, 64), dtype=np.int64)
+    rng = np.full(1, seed_state, dtype=np.uint64)
+    out = np.zeros((1, N_REPORT))
+    cur = np.full(1, start[b], dtype=np.int64)
+    stop = np.full(1, end[b], dtype=np.int64)
+    nxt = start[b]
+    fin = np.zeros((1, 1, 3))
+    bq = np.zeros((1, 1), dtype=np.int64)
+    att_ready = np.zeros(1)
+    rep1 = np.zeros(1, dtype=np.int64)
+    chg = np.zeros(1, dtype=np.bool_)
+
+    # Metric windows, decider, reconciler.
+    sw_n = pi_p[P.P_STABLE_WINDOW]
+    pw_n = pi_p[P.P_PANIC_WINDOW]
+    s_slots = np.zeros(sw_n)
+    s_meta = np.array([sw_n, NEVER, NEVER], dtype=np.int64)
+    s_tot = np.zeros(1)
+    p_slots = np.zeros(pw_n)
+    p_meta = np.array([pw_n, NEVER, NEVER], dtype=np.int64)
+    p_tot = np.zeros(1)
+    df = np.empty(N_DF)
+    di = np.empty(N_DI, dtype=np.int64)
+    width = max(pi_p[P.P_DELAY_SLOTS], 1)
+    dw_values = np.full(width, -np.inf)
+    dw_index = np.full(width, NEVER, dtype=np.int64)
+    new_decider_state(pf_p, pi_p, pi_p[P.P_INITIAL_SCALE], 0, 0.0, df, di)
+    rf = np.empty(N_RF)
+    ri = np.empty(N_RI, dtype=np.int64)
+    new_reconciler_state(pi_p, 0.0, rf, ri)
+
+    # The other policies' state.
+    sf = np.zeros(C.N_SF)
+    sf[C.S_IDLE_SINCE] = np.nan
+    sf[C.S_KEEP] = g[C.G_RANGE]
+    si = np.zeros(C.N_SI, dtype=np.int64)
+    slots = max(q[C.Q_SLOTS], 1)
+    recs = np.zeros(slots, dtype=np.int64)
+    times = np.full(slots, -np.inf)
+    counts = np.zeros(max(q[C.Q_BINS], 1))
+    scratch = np.zeros(counts.size)
+    hlen = q[C.Q_HISTORY] if q[C.Q_SERIES] != C.SERIES_NONE else 0
+    ring = np.zeros(hlen)
+    recent = np.zeros(hlen)
+
+    # The loop's own state.
+    lv = np.zeros(N_L, dtype=np.int64)
+    lf = np.zeros(N_F)
+    lv[L_DESIRED] = -1 if kpa else 0  # the policy's last decision, as the loop uses it
+    lv[L_REPLICAS] = ri[RI_REPLICAS] if kpa else 0  # what the deployment wants
+    lv[L_ROUTED_PROXY] = 1  # the mode last sent to the network
+
+    if kpa:  # the deployment starts at the initial scale
+        pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci, lv[L_REPLICAS], np.int64(0))
+        rep1[0] = lv[L_REPLICAS]
+        _apply_one(0, 0.0, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
+    # Every other policy decides at time 0, before the first second, and is applied at once.
+    first = not kpa
+    s = np.int64(0)  # typed int64 from the start: a literal 0 would compile every callee twice
+    while s < t_end:
+        poke = first
+        now = 0.0
+        if not first:
+            if kpa and skip_idle:
+                went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf,
+                                arrivals[cur[0]] if cur[0] < stop[0] else _INF, ts_vals, ts_step)
+                if went_on > s:
+                    s = went_on
+                    continue
+            t1 = float(s + 1)
+            # Room for every request in the system plus this second's arrivals.
+            k = nxt
+            while k < stop[0] and arrivals[k] < t1:
+                k += 1
+            incoming = k - nxt
+            nxt = k
+            h_end, h_pod, h_info, a_queue = _room_for_requests(h_end, h_pod, h_info, a_queue, ci,
+                                                               ci[0, CI_INSYS] + incoming + 1)
+            pending = lv[L_PENDING] != 0
+            if pending or on_demand:
+                pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci,
+                                                        lv[L_PENDING_REPLICAS] if pending else np.int64(0),
+                                                        incoming if on_demand else np.int64(0))
+            rep1[0] = lv[L_PENDING_REPLICAS]
+            chg[0] = pending
+            lv[L_PENDING] = 0
+            _second_one(0, float(s), t1, cur, stop, arrivals, durations, ccv, tov, swv, scv, pf, pi, cf, ci, h_end,
+                        h_pod, h_info, p_queue, a_queue, hl, hw, rng, out, order, ck, cp, ce, cn, rep1, chg, fin, bq,
+                        att_ready)
+            # The activator's immediate push on a first request, and the poke it may cause.
+            push = cf[0, CF_PUSH_TIME]
+            if not math.isnan(push):
+                _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, 1.0)
+                if q[C.Q_WAKES] != 0 and lv[L_DESIRED] == 0:
+                    poke = True
+                    now = push
+        if poke:
+            # Decide and apply at once, at the poke's time (the windows as of second s).
+            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots,
+                  p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, ring, recent,
+                  now, s, s < 0)
+            new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
+            if new >= 0:
+                pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci, new, np.int64(0))
+                rep1[0] = new
+                _apply_one(0, now, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
+        if first:
+            first = False
+            continue
+        # The second's end: record, tick on the period, reconcile; replicas change at the next second.
+        now = float(s + 1)
+        if _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, s + 1):
+            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots,
+                  p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, ring, recent,
+                  now, s + 1, (s + 1) % q[C.Q_PERIOD] == 0)
+        new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
+        if new >= 0:
+            lv[L_PENDING] = 1
+            lv[L_PENDING_REPLICAS] = new
+        _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step)
+        s += 1
+
+    # Pods still alive at the end: their pod-seconds and idle time up to t_end.
+    t = float(t_end)
+    for p in range(pi.shape[2]):
+        if pi[0, PI_STATE, p] != EMPTY:
+            cf[0, CF_POD_SECONDS] += t - pf[0, PF_CREATED, p]
+            if pi[0, PI_EXEC, p] == 0:
+                cf[0, CF_IDLE_SECONDS] += t - pf[0, PF_IDLE_SINCE, p]
+    out_f[b, O_PANIC_SECONDS] = lf[F_PANIC_SECONDS]
+    out_f[b, O_PATH_SECONDS] = lf[F_PATH_SECONDS]
+    out_i[b, O_PEAK_PODS] = lv[L_PEAK]
+    out_i[b, O_SCALE_EVENTS] = lv[L_SCALE_EVENTS]
+    out_i[b, O_FROM_ZERO] = lv[L_FROM_ZERO]
+    out_i[b, O_SKIPPED_SECONDS] = lv[L_SKIPPED]
+    ci_out[b] = ci[0]
+    cf_out[b] = cf[0]
+
+
+@nb.njit(**JIT)
+def _replay_rows(rows, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
+                 cs_emp_n, seed_state, switch_delay, skip_idle, q, g, pol_rows, table, hist_lat, hist_wait, out_f,
+                 out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
+    for b in rows:
+        replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
+                   cs_emp_n, seed_state, switch_delay, skip_idle, q, g, pol_rows, table, hist_lat, hist_wait, out_f,
+                   out_i, ci_out, cf_out, pods_total, ts_vals, ts_step)
+
+
+class Outcome:
+    """What :func:`replay_rows` produced for a batch: the data plane's final counters and the loop's own."""
+
+    def __init__(self, batch: int, t_end: int, points: int) -> None:
+        self.hist_lat = np.zeros((batch, HIST_BINS), dtype=np.int64)
+        self.hist_wait = np.zeros((batch, HIST_BINS), dtype=np.int64)
+        self.out_f = np.zeros((batch, N_OF))
+        self.out_i = np.zeros((batch, N_OI), dtype=np.int64)
+        self.ci = np.zeros((batch, N_CI), dtype=np.int64)
+        self.cf = np.zeros((batch, N_CF))
+        self.ts = np.zeros((batch, len(TS_SERIES), points))
+        self.pods_total = np.zeros(t_end, dtype=np.int64)
+
+    @property
+    def panic_seconds(self) -> np.ndarray:
+        return self.out_f[:, O_PANIC_SECONDS]
+
+    @property
+    def path_seconds(self) -> np.ndarray:
+        return self.out_f[:, O_PATH_SECONDS]
+
+    @property
+    def peak_pods(self) -> np.ndarray:
+        return self.out_i[:, O_PEAK_PODS]
+
+    @property
+    def scale_events(self) -> np.ndarray:
+        return self.out_i[:, O_SCALE_EVENTS]
+
+    @property
+    def scale_from_zero(self) -> np.ndarray:
+        return self.out_i[:, O_FROM_ZERO]
+
+    @property
+    def skipped_seconds(self) -> np.ndarray:
+        """Seconds each configuration jumped over as idle."""
+        return self.out_i[:, O_SKIPPED_SECONDS]
+
+
+def workers_for(batch: int, parallel: bool | None) -> int:
+    """Threads for a batch: one when ``parallel`` is False, else up to numba's thread count (or the cores)."""
+    if parallel is False or batch == 1:
+        return 1
+    return max(1, min(batch, nb.get_num_threads() or os.cpu_count() or 1))
+
+
+def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_state: int, switch_delay: float,
+                t_end: int, ts_points: int = 0, ts_step: int = 1, parallel: bool | None = None,
+                skip_idle: bool = True) -> Outcome:
+    """Replay every configuration of ``spec`` under a compiled ``policy``, each in one compiled call.
+
+    ``start[b]:end[b]`` are the requests of configuration ``b``; ``policy`` a
+    :class:`~autoscale.policies.compiled.CompiledPolicy`; ``cold_start`` the arrays of
+    :func:`autoscale.engine._cold_start_arrays`. Configurations are handed to a pool of
+    threads one at a time, so no thread waits for another until the batch is done.
+    """
+    b = spec.batch
+    pfp, pip = spec.packed()
+    cs_kind, cs_par, cs_emp, cs_emp_n = cold_start
+    sw = np.asarray(spec.stable_window, dtype=np.float64)
+    res = Outcome(b, t_end, ts_points)
+    # One compiled signature: writable, contiguous float64 (a trace's arrays are read-only).
+    arrivals = np.require(arrivals, dtype=np.float64, requirements=["C", "W"])
+    durations = np.require(durations, dtype=np.float64, requirements=["C", "W"])
+    start = np.ascontiguousarray(start, dtype=np.int64)
+    end = np.ascontiguousarray(end, dtype=np.int64)
+    workers = workers_for(b, parallel)
+    # The configurations with the most requests first, so the last ones to finish are short.
+    order = np.argsort(-(end - start), kind="stable")
+    totals = [np.zeros(t_end, dtype=np.int64) for _ in range(workers)]
+    seed = np.uint64(seed_state)
+
+    def run(rows, pods_total):
+        _replay_rows(np.asarray(rows, dtype=np.int64), t_end, arrivals, durations, start, end, pfp, pip, sw, cs_kind,
+                     cs_par, cs_emp, cs_emp_n, seed, float(switch_delay), bool(skip_idle), policy.q, policy.g,
+                     policy.rows, policy.table, res.hist_lat, res.hist_wait, res.out_f, res.out_i, res.ci, res.cf,
+                     pods_total, res.ts, int(ts_step))
+
+    if workers == 1:
+        run(order, totals[0])
+    else:
+        lock = threading.Lock()
+        queue = list(order[::-1])
+        errors = []
+
+        def worker(k):
+            try:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        row = queue.pop()
+                    run([row], totals[k])
+            except BaseException as exc:  # surfaced in the calling thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(workers)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
+    for tot in totals:
+        res.pods_total += tot
+    return res
