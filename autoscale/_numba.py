@@ -5,7 +5,7 @@ the functions it calls or inlines, so an edit in one module can leave another mo
 cached machine code in use. Here the cache folder is named after a hash of every Python
 source file of the package: any edit anywhere gives a new folder, and so a fresh compile.
 The folder lives under ``$AUTOSCALE_CACHE_DIR`` (default ``~/.cache/autoscale``); folders of
-older sources are removed.
+other sources that have not been written to for a week are removed.
 
 Import this module before any module that compiles with ``cache=True``.
 """
@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numba
@@ -44,8 +45,10 @@ def _prepare() -> Path:
     folder = root / f"numba-{_sources_hash()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        # Folders of other sources unused for a week go (another checkout may still use a newer one).
+        week_ago = time.time() - 7 * 86400
         for old in root.glob("numba-*"):
-            if old != folder and old.is_dir():
+            if old != folder and old.is_dir() and old.stat().st_mtime < week_ago:
                 shutil.rmtree(old, ignore_errors=True)
     except OSError:  # a read-only home: fall back to numba's default next to the sources
         return Path()
@@ -65,13 +68,13 @@ INLINE = dict(nogil=True, cache=True, inline="always")
 _announced = False
 
 
-def announce_compile() -> None:
-    """Say once, on standard error, that the kernels are being compiled, when the cache is empty."""
+def announce_compile(kernel: str = "loop._replay_rows") -> None:
+    """Say once, on standard error, that the kernels are being compiled, when ``kernel`` is not cached yet."""
     global _announced
     if _announced:
         return
     _announced = True
-    if CACHE_DIR == Path() or any(CACHE_DIR.rglob("*.nbi")):
+    if CACHE_DIR == Path() or any(CACHE_DIR.rglob(f"{kernel}-*.nbi")):
         return
     print("autoscale: compiling the simulation kernels for this version (once, about a minute; "
           f"cached in {CACHE_DIR})", file=sys.stderr, flush=True)

@@ -963,7 +963,7 @@ def _run_dask(plan: _Plan, todo: list[_Batch], on_done, scheduler, workers) -> N
             client = stack.enter_context(Client(scheduler))
         used = sorted({b.source for b in todo})
         scattered = dict(zip(used, client.scatter([plan.sources[i].trace for i in used], hash=False)))
-        # Threads of one worker meet once a simulated second, so each task runs on one thread.
+        # One thread per task: the worker processes are the parallelism.
         futures = [client.submit(_run_batch, scattered[b.source], b, False, key=f"autoscale-sweep-{b.key}")
                    for b in todo]
         by_key = {f.key: b for f, b in zip(futures, todo)}

@@ -41,3 +41,17 @@ def test_a_first_run_announces_the_compile_once(tmp_path):
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert second.returncode == 0 and "compiling" not in second.stderr
     assert [p.name for p in Path(tmp_path).iterdir()] == [_numba.CACHE_DIR.name]
+
+
+def test_only_folders_unused_for_a_week_are_removed(tmp_path, monkeypatch):
+    import os
+    import time
+
+    old, recent = tmp_path / "numba-0000000000000000", tmp_path / "numba-1111111111111111"
+    old.mkdir()
+    recent.mkdir()
+    stale = time.time() - 8 * 86400
+    os.utime(old, (stale, stale))
+    monkeypatch.setenv("AUTOSCALE_CACHE_DIR", str(tmp_path))
+    folder = _numba._prepare()
+    assert folder.is_dir() and not old.exists() and recent.exists()
