@@ -65,6 +65,12 @@ JIT = dict(nogil=True, cache=True)
 #: arrays cost more than the work inside them.
 INLINE = dict(nogil=True, cache=True, inline="always")
 
+#: Options of compiled functions that allocate nothing: without numba's reference counting,
+#: which otherwise costs two atomic operations per array argument on every call (most of
+#: the time of a simulated second with nothing happening). The functions they call are
+#: compiled the same way, so none of those may allocate either.
+LEAF = dict(nogil=True, cache=True, _nrt=False)
+
 _announced = False
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import numba as nb
 
+from ._numba import LEAF
 from ._state import (
-    CI_AHEAD, CI_ALEN, CI_ON_DEMAND, CI_PHIGH, CI_RR, PF_CREATED, PI_ACT, PI_STATE, READY, _INLINE, _JIT, _act_conc, _below, _uniform,
+    CI_AHEAD, CI_ALEN, CI_ON_DEMAND, CI_PHIGH, CI_RR, PF_CREATED, PI_ACT, PI_STATE, READY, _INLINE, _act_conc,
+    _below, _uniform,
 )
 from .queueproxy import _admit
 
@@ -39,7 +41,7 @@ def _pick_ready(pi, rng, b, npods):
     return -1
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _pick_activator(pf, pi, ci, rng, b, cc):
     """The pod the activator sends the next request to, or -1 if none has room.
 
@@ -101,7 +103,7 @@ def _pick_activator(pf, pi, ci, rng, b, cc):
     return -1
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
               hist_wait, fin, rng, b, t, cc, timeout):
     """Send queued activator requests to pods while some pod has room."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ._numba import LEAF
 from ._state import (
     _INLINE, _JIT, CF_A_CREATED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS, CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE,
     CF_LAT_MAX, CF_NEXT_READY, CF_POD_SECONDS, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC,
@@ -43,7 +44,7 @@ from .scraper import _report_one
 __all__ = ["DataPlane"]
 
 
-@nb.njit(**_JIT)  # not inlined: its two dozen helpers would double the event loop's compile time
+@nb.njit(**LEAF)  # not inlined: its two dozen helpers would double the event loop's compile time
 def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait, fin, rng,
             cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout):
     """Request ``req`` reaches the revision at time t: a random ready pod, or the activator."""
@@ -123,7 +124,7 @@ def _next_dispatch(cf, ci, bq, att_ready, b):
     return max(att_ready[bq[b, ci[b, CI_BHEAD]]], cf[b, CF_BNEXT])
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
               pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng,
               cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready):
@@ -235,7 +236,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
     cur[b] = ptr
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                 h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
                 cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from ._numba import JIT
+from ._numba import JIT, LEAF
 from .spec import (
     P_ACTIVATION_SCALE, P_DELAY_SLOTS, P_DOWN_RATE, P_PANIC_THRESHOLD, P_REACHABLE, P_STABLE_WINDOW, P_TARGET,
     P_TBC, P_TOTAL, P_UP_RATE, KPASpec, as_batch,
@@ -50,7 +50,7 @@ DI_MAX_PANIC, DI_DESIRED, DI_EBC = range(3)
 N_DI = 3
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def new_decider_state(pf, pi, initial_scale, ready, now, df, di):
     """Fill a decider's state at creation: start in panic holding ``ready`` pods when more than one."""
     df[DF_PANIC_TIME] = now if ready > 1 else np.nan
@@ -63,7 +63,7 @@ def new_decider_state(pf, pi, initial_scale, ready, now, df, di):
         di[DI_EBC] = int(math.trunc(initial_scale * pf[P_TOTAL] - tbc))
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def decide(pf, pi, df, di, dw_values, dw_index, now, ready, stable, panic, ok):
     """One decider tick of one configuration at ``now`` (seconds); updates its state where ``ok``.
 

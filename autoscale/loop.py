@@ -50,7 +50,7 @@ import numba as nb
 import numpy as np
 
 from . import spec as P
-from ._numba import JIT
+from ._numba import JIT, LEAF
 from ._state import (
     CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CF_PUSH_TIME, CF_SW_TIME, CI_503,
     CI_504, CI_ACAP, CI_AENTRY, CI_AHEAD, CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY,
@@ -140,7 +140,7 @@ def _room_for_requests(h_end, h_pod, h_info, a_queue, ci, need):
 # -- the control plane of one configuration ------------------------------------------------------
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second):
     """Stable and panic averages at ``second`` and whether there is data (``Collector.observe``)."""
     if pi_p[P.P_WEIGHTED] != 0:
@@ -153,13 +153,13 @@ def _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second):
     return stable, panic, valid
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second, value):
     window_record(s_slots, s_meta, s_tot, second, value)
     window_record(p_slots, p_meta, p_tot, second, value)
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _idle(pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, second, replicas, desired, panicking, routed_proxy):
     """Nothing can change before the next arrival (see the module docstring)."""
     if (ci[0, CI_NREADY] | ci[0, CI_NSTART] | ci[0, CI_NDRAIN] | ci[0, CI_INSYS] | ci[0, CI_ALEN]
@@ -193,7 +193,7 @@ F_STABLE_SEEN, F_PANIC_SEEN, F_PANIC_SECONDS, F_PATH_SECONDS, F_LAST_SYSTEM = ra
 N_F = 5
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _history_value(series, out, arrived):
     """The per-second signal a policy keeps a history of."""
     if series == C.SERIES_POD_CONCURRENCY:
@@ -205,7 +205,7 @@ def _history_value(series, out, arrived):
     return float(arrived)
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf, next_arrival, ts_vals, ts_step):
     """The second to go on from: past the idle seconds from ``s`` up to the next arrival, accounted (or ``s``)."""
     if lv[L_PENDING] or not _idle(pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, s, lv[L_REPLICAS],
@@ -226,7 +226,7 @@ def _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf, n
     return upto
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, second):
     """The second's end before the tick: the stats into the windows, the last second's signals, the history.
 
@@ -288,7 +288,7 @@ def _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots,
     lv[L_DESIRED] = desired
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
     """Turn the decision into replicas and the activator's place in the path; returns the replicas if patched, else -1.
 
@@ -330,7 +330,7 @@ def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
     return new if patched else -1
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
     """The second's totals: panic and activator time, pods, and the time series."""
     in_path = ci[0, CI_INPATH]

@@ -13,12 +13,15 @@ import math
 
 import numba as nb
 
+from ._numba import LEAF
 from ._state import (
-    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CI_CREATED, CI_FLOOR, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, N_PI, PF_CREATED, PF_IDLE_SINCE, PF_INT, PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, STARTING, _INLINE, _JIT, _below, _uniform,
+    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CI_CREATED, CI_FLOOR,
+    CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, N_PI, PF_CREATED, PF_IDLE_SINCE, PF_INT,
+    PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, STARTING, _INLINE, _below, _uniform,
 )
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n):
     kind = cs_kind[b]
     if kind == 0:
@@ -46,7 +49,7 @@ def _terminate(pf, pi, cf, ci, b, p, t):
     pi[b, PI_STATE, p] = EMPTY
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _next_ready(pf, pi, ci, b):
     t = INF
     for p in range(ci[b, CI_PHIGH]):
@@ -55,7 +58,7 @@ def _next_ready(pf, pi, ci, b):
     return t
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     """Create a pod at time t in the first empty slot (the caller made room); returns the slot."""
     for p in range(pi.shape[2]):
@@ -79,7 +82,7 @@ def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     return p
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _retire_idle(pf, pi, cf, ci, b, t):
     """Remove ready pods idle for the keep-alive by time t, longest idle first, down to the floor.
 
@@ -104,7 +107,7 @@ def _retire_idle(pf, pi, cf, ci, b, t):
         _terminate(pf, pi, cf, ci, b, victim, max(best, cf[b, CF_FLOOR_TIME]))
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     """Create or remove pods so that starting + ready pods equal ``replicas``.
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numba as nb
 
+from ._numba import LEAF
 from ._state import (
-    CF_A_LAST, CF_IDLE_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_INSYS, PF_IDLE_SINCE, PF_LAST, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, _INLINE, _JIT, _act_conc, _ended, _exec_conc, _heap_push, _pod_conc, hist_bin,
+    CF_A_LAST, CF_IDLE_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_INSYS, PF_IDLE_SINCE, PF_LAST, PI_ACT, PI_ARR,
+    PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, _INLINE, _act_conc, _ended, _exec_conc, _heap_push, _pod_conc,
+    hist_bin,
 )
 
 
@@ -74,7 +77,7 @@ def _expire_queued(pf, pi, cf, ci, fin, b, p, t, expiry, via, req):
         _act_conc(cf, ci, b, max(expiry, cf[b, CF_A_LAST]), -1)
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
                    b, p, t, cc, timeout):
     """Start the next queued request on pod p, answering 504 for any that expired."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from ._numba import JIT
+from ._numba import JIT, LEAF
 from .spec import (
     P_ACTIVATION_TIMEOUT, P_ACTIVATOR_CAPACITY, P_GRACE, P_INITIAL_SCALE, P_MAX_SCALE, P_MIN_SCALE, P_REACHABLE,
     P_RETENTION, P_SCALE_TO_ZERO, P_STABLE_WINDOW, P_TBC, P_TOTAL, KPASpec, as_batch,
@@ -90,7 +90,7 @@ class ReconcileResult:
     state: np.ndarray  #: int8 ActiveState after the reconcile
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def activators_for(pf, ready):
     """Activators that serve the revision in Proxy mode (at least 2): see :func:`activator_count`."""
     if pf[P_TBC] == 0.0:
@@ -111,7 +111,7 @@ def activator_count(spec: KPASpec, ready: np.ndarray) -> np.ndarray:
     return np.where(spec.tbc == 0, 2, n).astype(np.int64)
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def new_reconciler_state(pi, now, rf, ri):
     """A revision created at ``now``: the deployment at the initial scale, the PA Activating, the SKS in Proxy."""
     rf[RF_STATE_SINCE] = now
@@ -124,7 +124,7 @@ def new_reconciler_state(pi, now, rf, ri):
     ri[RI_ACTIVATORS] = 2
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def min_ready(pi, ri):
     """Ready pods needed to count as Active: max(min, initial) until initialised, then max(min, 1)."""
     if ri[RI_INITIALIZED]:
@@ -132,7 +132,7 @@ def min_ready(pi, ri):
     return max(pi[P_MIN_SCALE], pi[P_INITIAL_SCALE])
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
     """Reconcile one configuration at ``now`` (seconds). Returns ``(want, patched)``.
 

@@ -14,8 +14,12 @@ import math
 import numba as nb
 import numpy as np
 
+from ._numba import LEAF
 from ._state import (
-    CF_A_CREATED, CF_A_INT, CF_X_INT, CI_AARR, CI_AENTRY, CI_APUSHED, CI_PHIGH, DRAINING, EMPTY, N_REPORT, PF_CREATED, PF_INT, PF_PINT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, _JIT, _act_conc, _below, _exec_conc, _pod_conc,
+    CF_A_CREATED, CF_A_INT, CF_X_INT, CI_AARR, CI_AENTRY, CI_APUSHED, CI_PHIGH, DRAINING, EMPTY, N_REPORT,
+    PF_CREATED, PF_INT, PF_PINT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, R_ACTIVATOR_CONC,
+    R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS,
+    R_SCRAPED, R_SYSTEM_CONC, _act_conc, _below, _exec_conc, _pod_conc,
 )
 from .pods import _retire_idle, _terminate
 from .queueproxy import _expire_queued
@@ -24,7 +28,7 @@ from .queueproxy import _expire_queued
 _SAMPLE_X = 1.96 * 1.96 * 100.0 / (5.0 * 5.0)  # 15.3664
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def sample_size(n):
     """Pods the scraper samples out of n ready ones: all up to 3, then ceil(n X / (n + X - 1))."""
     if n <= 3:
@@ -32,7 +36,7 @@ def sample_size(n):
     return int(math.ceil(n * _SAMPLE_X / (n + _SAMPLE_X - 1.0)))
 
 
-@nb.njit(**_JIT)
+@nb.njit(**LEAF)
 def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order,
                 fin):
     """End of second t1 - 1: queue-proxy and activator reports, then the scrape.

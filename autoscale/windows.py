@@ -39,7 +39,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._numba import JIT
+from ._numba import JIT, LEAF
 
 __all__ = [
     "NEVER",
@@ -66,7 +66,7 @@ _WEIGHTED_MIN_ALPHA = 0.2
 W_N, W_FIRST, W_LAST = 0, 1, 2
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def round6_one(x):
     """``x`` rounded to 6 decimals, halves away from zero (Go's ``math.Round(x*1e6)/1e6``)."""
     v = x * 1e6
@@ -89,7 +89,7 @@ def round6(x: np.ndarray) -> np.ndarray:
     return (whole + np.where(np.abs(frac) >= 0.5, np.sign(v), 0.0)) / 1e6
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def alpha_one(n):
     a = 1.0 - _WEIGHTED_PRECISION ** (1.0 / n)
     return a if a > _WEIGHTED_MIN_ALPHA else _WEIGHTED_MIN_ALPHA
@@ -110,7 +110,7 @@ def weighted_alpha(n_buckets: np.ndarray) -> np.ndarray:
 # write) and ``total`` (float64, one element: the running sum of the slots).
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def window_record(slots, meta, total, second, value):
     """Add ``value`` to the bucket of ``second``, Knative's ``TimedFloat64Buckets.Record``.
 
@@ -141,13 +141,13 @@ def window_record(slots, meta, total, second, value):
     total[0] += value
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def window_empty(meta, second):
     """No write in the last window: ``second - lastWrite > W``."""
     return second - meta[W_LAST] > meta[W_N]
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def window_linear(slots, meta, total, second):
     """Knative's linear window average at ``second`` (``TimedFloat64Buckets.WindowAverage``), rounded to 6 decimals.
 
@@ -170,7 +170,7 @@ def window_linear(slots, meta, total, second):
     return 0.0
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def window_weighted(slots, meta, second):
     """Knative's weighted-exponential average at ``second`` (``WeightedFloat64Buckets.WindowAverage``).
 
@@ -196,7 +196,7 @@ def window_weighted(slots, meta, second):
     return ret
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def max_window_record(values, index, k, now, value, granularity):
     """Record ``value`` at ``now`` in a max time window of ``k`` slots and return its maximum.
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from .._numba import JIT
+from .._numba import JIT, LEAF
 from .forecast import Forecast
 from .hpa import HPA
 from .hybrid import Hybrid
@@ -121,7 +121,7 @@ def plan(policy, ctx) -> CompiledPolicy | None:
 # -- numpy's pairwise summation, so that sums and means match the numpy rules bit for bit -------
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _block(a, lo, n):
     """numpy's sum of ``a[lo:lo + n]`` for n <= 128: eight running sums, then the rest."""
     if n < 8:
@@ -189,7 +189,7 @@ def pairwise_sum(a):
     return values[0]
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def ring_in_order(ring, pos, out):
     """The ring's values oldest first (``pos`` is the next slot to write) into ``out``."""
     n = ring.size
@@ -200,7 +200,7 @@ def ring_in_order(ring, pos, out):
 # -- the rules ---------------------------------------------------------------------------------
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def hpa_decide(q, g, sf, si, recs, times, window_mean, now, ready, target, capacity):
     """One sync of the HPA (:class:`~autoscale.policies.HPA`); returns the new replicas."""
     current = si[S_REPLICAS]
@@ -307,13 +307,13 @@ def hybrid_decide(q, g, counts, sf, si, scratch, now, in_system, arrivals):
     return 1 if (prewarm > 0 and idle_for >= prewarm and idle_for < prewarm + sf[S_KEEP]) else 0
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def hybrid_keep_alive(sf):
     """With a pre-warm window the instance is unloaded as soon as it is idle."""
     return 0.0 if sf[S_PREWARM] > 0 else sf[S_KEEP]
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def forecast_decide(g, sf, recent, scheduled, system_concurrency, in_system, target):
     """One tick of Holt's forecaster (:class:`~autoscale.policies.Forecast`); returns pods."""
     if scheduled:  # fold in the seconds since the last tick
