@@ -78,6 +78,19 @@ N_REPORT = 11
 # R_POD_CONC: exact total of every ready pod's mean concurrency (no sampling);
 # R_SYSTEM_CONC: exact mean number of requests in the system (pods and the activator).
 
+@nb.njit(**JIT)
+def reset_rows(cf, ci):
+    """The data plane's per-configuration state before anything happens: nothing scheduled,
+    the activator in the path, no keep-alive retirement, no activator pool limit."""
+    for b in range(ci.shape[0]):
+        cf[b, CF_SW_TIME] = np.inf
+        cf[b, CF_NEXT_READY] = np.inf
+        cf[b, CF_PUSH_TIME] = np.nan
+        cf[b, CF_KEEP_ALIVE] = np.inf
+        ci[b, CI_INPATH] = 1
+        ci[b, CI_ACAP] = -1
+
+
 # --- latency histograms -------------------------------------------------------------------
 #: bins per decade of the latency histograms: 10**(1/100) = 2.3 % wide bins
 HIST_PER_DECADE = 100

@@ -28,16 +28,16 @@ import numpy as np
 
 from ._numba import LEAF
 from ._state import (
-    _INLINE, _JIT, CF_A_CREATED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS, CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE,
-    CF_LAT_MAX, CF_NEXT_READY, CF_POD_SECONDS, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC,
-    CI_AENTRY, CI_AHEAD, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD,
-    CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NFIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND,
-    CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, EMPTY, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, PF_CREATED,
-    PF_IDLE_SINCE, PF_READY_AT, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, STARTING,
-    _act_conc, _ended, _exec_conc, _heap_pop, _pod_conc, hist_bin,
+    _INLINE, _JIT, CF_A_CREATED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX,
+    CF_NEXT_READY, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC, CI_AENTRY, CI_AHEAD,
+    CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD, CI_DONE, CI_FLOOR,
+    CI_HSIZE, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NFIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_PHIGH, CI_SWTO,
+    CI_TOTAL, DRAINING, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, PF_IDLE_SINCE, PF_READY_AT, PI_ACT,
+    PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, STARTING, _act_conc, _ended, _exec_conc,
+    _heap_pop, _pod_conc, hist_bin, reset_rows,
 )
 from .activator import _dispatch, _pick_ready
-from .pods import _apply_one, _new_pod, _next_ready, _retire_idle, _terminate
+from .pods import _apply_one, _finish_one, _new_pod, _next_ready, _retire_idle, _terminate
 from .queueproxy import _admit, _pop_pod_queue
 from .scraper import _report_one
 
@@ -303,11 +303,7 @@ def _apply_replicas(now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp,
 def _finish(t_end, pf, pi, cf, ci):
     """Account pod-seconds and idle time of the pods still alive at the end of the replay."""
     for b in nb.prange(ci.shape[0]):
-        for p in range(pi.shape[2]):
-            if pi[b, PI_STATE, p] != EMPTY:
-                cf[b, CF_POD_SECONDS] += t_end - pf[b, PF_CREATED, p]
-                if pi[b, PI_EXEC, p] == 0:
-                    cf[b, CF_IDLE_SECONDS] += t_end - pf[b, PF_IDLE_SINCE, p]
+        _finish_one(b, t_end, pf, pi, cf)
 
 
 class DataPlane:
@@ -344,12 +340,8 @@ class DataPlane:
         self.pi = np.zeros((b, N_PI, pods), dtype=np.int64)
         self.p_queue = np.zeros((b, pods, max(self.qcap, 1)), dtype=np.int32)  # request * 2 + via
         self.cf = np.zeros((b, N_CF))
-        self.cf[:, CF_SW_TIME] = INF
-        self.cf[:, CF_NEXT_READY] = INF
-        self.cf[:, CF_PUSH_TIME] = np.nan
-        self.cf[:, CF_KEEP_ALIVE] = INF
         self.ci = np.zeros((b, N_CI), dtype=np.int64)
-        self.ci[:, CI_INPATH] = 1
+        reset_rows(self.cf, self.ci)
         self.h_end = np.zeros((b, heap))
         self.h_pod = np.zeros((b, heap), dtype=np.int64)
         self.h_info = np.zeros((b, heap), dtype=np.int64)
@@ -369,7 +361,6 @@ class DataPlane:
         else:
             start, end = (np.asarray(x, dtype=np.int64).copy() for x in segments)
         self.cur, self.end, self.nxt = start, end, start.copy()
-        self.ci[:, CI_ACAP] = -1
         # Asynchronous invocation: backlog rings, ready times per attempt, finish buffer.
         self.bq = np.zeros((b, 8), dtype=np.int64)
         self.att_ready = np.zeros(max(self.arrivals.size, 1))

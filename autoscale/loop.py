@@ -52,14 +52,13 @@ import numpy as np
 from . import spec as P
 from ._numba import JIT, LEAF
 from ._state import (
-    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CF_PUSH_TIME, CF_SW_TIME, CI_503,
-    CI_504, CI_ACAP, CI_AENTRY, CI_AHEAD, CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY,
-    CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, EMPTY, HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, PF_CREATED,
-    PF_IDLE_SINCE, PI_EXEC, PI_STATE, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC,
-    R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC,
+    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AENTRY, CI_AHEAD, CI_ALEN,
+    CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL,
+    HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
+    R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, reset_rows,
 )
 from .dataplane import _second_one
-from .pods import _apply_one
+from .pods import _apply_one, _finish_one
 from .policies import compiled as C
 from .decider import DF_PANIC_TIME, DI_DESIRED, N_DF, N_DI, decide, new_decider_state
 from .reconciler import (
@@ -160,7 +159,7 @@ def _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second, value):
 
 
 @nb.njit(**LEAF)
-def _idle(pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, second, replicas, desired, panicking, routed_proxy):
+def _idle(pi_p, ci, cf, ri, df, di, s_meta, p_meta, second, replicas, desired, panicking, routed_proxy):
     """Nothing can change before the next arrival (see the module docstring)."""
     if (ci[0, CI_NREADY] | ci[0, CI_NSTART] | ci[0, CI_NDRAIN] | ci[0, CI_INSYS] | ci[0, CI_ALEN]
             | ci[0, CI_AENTRY] | ci[0, CI_APUSHED]) != 0:
@@ -208,7 +207,7 @@ def _history_value(series, out, arrived):
 @nb.njit(**LEAF)
 def _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf, next_arrival, ts_vals, ts_step):
     """The second to go on from: past the idle seconds from ``s`` up to the next arrival, accounted (or ``s``)."""
-    if lv[L_PENDING] or not _idle(pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, s, lv[L_REPLICAS],
+    if lv[L_PENDING] or not _idle(pi_p, ci, cf, ri, df, di, s_meta, p_meta, s, lv[L_REPLICAS],
                                   lv[L_DESIRED], lv[L_PANICKING] != 0, lv[L_ROUTED_PROXY] != 0):
         return s
     upto = t_end if next_arrival == _INF else min(t_end, int(math.floor(next_arrival)))
@@ -395,13 +394,8 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     p_queue = np.zeros((1, npods, max(10 * cc, 1)), dtype=np.int32)
     order = np.zeros((1, npods), dtype=np.int64)
     cf = np.zeros((1, N_CF))
-    cf[0, CF_SW_TIME] = _INF
-    cf[0, CF_NEXT_READY] = _INF
-    cf[0, CF_PUSH_TIME] = np.nan
-    cf[0, CF_KEEP_ALIVE] = _INF
     ci = np.zeros((1, N_CI), dtype=np.int64)
-    ci[0, CI_INPATH] = 1
-    ci[0, CI_ACAP] = -1
+    reset_rows(cf, ci)
     if on_demand:
         ci[0, CI_ON_DEMAND] = 1
     h_end = np.zeros((1, 64))
@@ -529,13 +523,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
         _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step)
         s += 1
 
-    # Pods still alive at the end: their pod-seconds and idle time up to t_end.
-    t = float(t_end)
-    for p in range(pi.shape[2]):
-        if pi[0, PI_STATE, p] != EMPTY:
-            cf[0, CF_POD_SECONDS] += t - pf[0, PF_CREATED, p]
-            if pi[0, PI_EXEC, p] == 0:
-                cf[0, CF_IDLE_SECONDS] += t - pf[0, PF_IDLE_SINCE, p]
+    _finish_one(0, float(t_end), pf, pi, cf)  # pods still alive at the end
     out_f[b, O_PANIC_SECONDS] = lf[F_PANIC_SECONDS]
     out_f[b, O_PATH_SECONDS] = lf[F_PATH_SECONDS]
     out_i[b, O_PEAK_PODS] = lv[L_PEAK]

@@ -108,6 +108,16 @@ def _retire_idle(pf, pi, cf, ci, b, t):
 
 
 @nb.njit(**LEAF)
+def _finish_one(b, t_end, pf, pi, cf):
+    """Charge the pods of configuration ``b`` still alive at ``t_end``: pod-seconds, and idle time."""
+    for p in range(pi.shape[2]):
+        if pi[b, PI_STATE, p] != EMPTY:
+            cf[b, CF_POD_SECONDS] += t_end - pf[b, PF_CREATED, p]
+            if pi[b, PI_EXEC, p] == 0:
+                cf[b, CF_IDLE_SECONDS] += t_end - pf[b, PF_IDLE_SINCE, p]
+
+
+@nb.njit(**LEAF)
 def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     """Create or remove pods so that starting + ready pods equal ``replicas``.
 

@@ -105,10 +105,9 @@ def activator_count(spec: KPASpec, ready: np.ndarray) -> np.ndarray:
     Enough to absorb the pods' capacity plus TBC at ``activator-capacity`` each:
     1 ready pod of total 100 with TBC 200 needs ceil(300/100) = 3. TBC = 0 always gives 2.
     """
-    ready = np.asarray(ready, dtype=np.float64)
-    cap = ready * spec.total + np.maximum(spec.tbc, 0.0)
-    n = np.maximum(2.0, np.ceil(cap / spec.activator_capacity))
-    return np.where(spec.tbc == 0, 2, n).astype(np.int64)
+    pf, _ = spec.packed()
+    ready = np.broadcast_to(np.asarray(ready, dtype=np.int64), (spec.batch,))
+    return np.array([activators_for(pf[b], ready[b]) for b in range(spec.batch)], dtype=np.int64)
 
 
 @nb.njit(**LEAF)
@@ -284,8 +283,7 @@ class Reconciler:
 
     def min_ready(self) -> np.ndarray:
         """Ready pods needed to count as Active: max(min, initial) until initialized, then max(min, 1)."""
-        s = self.spec
-        return np.where(self.initialized, np.maximum(s.min_scale, 1), np.maximum(s.min_scale, s.initial_scale))
+        return np.array([min_ready(self._pi[b], self._ri[b]) for b in range(self.spec.batch)], dtype=np.int64)
 
     def reconcile(
         self,

@@ -77,22 +77,34 @@ def round6_one(x):
     return whole / 1e6
 
 
+@nb.njit(**LEAF)
+def _round6_all(x, out):
+    for i in range(x.size):
+        out[i] = round6_one(x[i])
+
+
 def round6(x: np.ndarray) -> np.ndarray:
     """Round to 6 decimals, halves away from zero, like Go's ``math.Round(x*1e6)/1e6``.
 
     Python's ``round`` and ``numpy.round`` round halves to even, so they are not used:
     ``round6(0.0000025)`` is ``0.000003`` here.
     """
-    v = np.asarray(x, dtype=np.float64) * 1e6
-    whole = np.trunc(v)
-    frac = v - whole  # exact for IEEE doubles
-    return (whole + np.where(np.abs(frac) >= 0.5, np.sign(v), 0.0)) / 1e6
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.size)
+    _round6_all(np.ascontiguousarray(x).ravel(), out)
+    return out.reshape(x.shape)
 
 
 @nb.njit(**LEAF)
 def alpha_one(n):
     a = 1.0 - _WEIGHTED_PRECISION ** (1.0 / n)
     return a if a > _WEIGHTED_MIN_ALPHA else _WEIGHTED_MIN_ALPHA
+
+
+@nb.njit(**LEAF)
+def _alpha_all(n, out):
+    for i in range(n.size):
+        out[i] = alpha_one(n[i])
 
 
 def weighted_alpha(n_buckets: np.ndarray) -> np.ndarray:
@@ -102,7 +114,9 @@ def weighted_alpha(n_buckets: np.ndarray) -> np.ndarray:
     window 0.20567, and windows of 42 buckets or more the floor 0.2.
     """
     n = np.asarray(n_buckets, dtype=np.float64)
-    return np.maximum(1.0 - _WEIGHTED_PRECISION ** (1.0 / n), _WEIGHTED_MIN_ALPHA)
+    out = np.empty(n.size)
+    _alpha_all(np.ascontiguousarray(n).ravel(), out)
+    return out.reshape(n.shape)
 
 
 # -- the rules, for one window ----------------------------------------------------------------
