@@ -10,7 +10,7 @@ event loop that drives them is :mod:`autoscale.dataplane`. (The compiled functio
 one module call and inline those of another; the cache folder of :mod:`autoscale._numba`
 is what makes that safe with numba's on-disk cache.)
 
-Here: the random stream (SplitMix64, the twin of :mod:`autoscale.rng`), the latency
+Here: the random streams (SplitMix64, the twin of :mod:`autoscale.rng`), the latency
 histogram bins, the completion heap, and the time integrals of pod, activator and
 executing concurrency.
 """
@@ -27,8 +27,10 @@ from ._numba import INLINE, JIT
 
 # --- pod fields -------------------------------------------------------------------------
 # float64 per pod: pf[b, F, p]
-PF_CREATED, PF_READY_AT, PF_LAST, PF_INT, PF_PINT, PF_IDLE_SINCE = range(6)
-N_PF = 6
+PF_CREATED, PF_READY_AT, PF_LAST, PF_INT, PF_PINT, PF_IDLE_SINCE, PF_ADDR = range(7)
+N_PF = 7
+# PF_ADDR: the pod's address, a random draw in [0, 1) at creation; the activator orders its
+# backends by address, as Knative's throttler sorts them by their IP:port strings.
 # int64 per pod: pi[b, F, p]
 PI_STATE, PI_EXEC, PI_QHEAD, PI_QLEN, PI_CONC, PI_PCONC, PI_ARR, PI_PARR, PI_ACT = range(9)
 N_PI = 9
@@ -40,17 +42,18 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
     CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED, CF_X_LAST, CF_X_INT,
-    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP,
-) = range(17)
-N_CF = 17
+    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_RR_ADDR,
+) = range(18)
+N_CF = 18
 # int64 per configuration: ci[b, F]
 (
     CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
-    CI_RR, CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
+    CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
     CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR, CI_ACAP, CI_AREJ, CI_ASYNC, CI_NFIN, CI_BHEAD,
     CI_BLEN, CI_BINF, CI_BCONC,
-) = range(32)
-N_CI = 32
+) = range(31)
+N_CI = 31
+# CF_RR_ADDR: the address of the activator's last round-robin pick (-1 before the first).
 # CI_PHIGH: one past the highest pod slot this configuration has used; per-pod loops stop there.
 # CF_X_*, CI_XCONC: requests executing (not queued) and their time integral over the second.
 # CI_ON_DEMAND: an arrival that finds no room creates a pod at once (scale per request).
@@ -87,6 +90,7 @@ def reset_rows(cf, ci):
         cf[b, CF_NEXT_READY] = np.inf
         cf[b, CF_PUSH_TIME] = np.nan
         cf[b, CF_KEEP_ALIVE] = np.inf
+        cf[b, CF_RR_ADDR] = -1.0
         ci[b, CI_INPATH] = 1
         ci[b, CI_ACAP] = -1
 
@@ -113,10 +117,18 @@ _JIT = JIT
 _INLINE = INLINE
 
 
+# --- random streams: rng[b, RS_*], one SplitMix64 state per purpose -------------------------
+# Each purpose draws from its own stream (common random numbers): a configuration that
+# scrapes draws the same cold starts, routing and addresses as one that does not.
+RS_COLD, RS_ROUTE, RS_SCRAPE, RS_ADDR = range(4)
+N_RS = 4
+
+
 @nb.njit(**_INLINE)
-def _uniform(rng, b):
-    s = rng[b] + _GOLDEN
-    rng[b] = s
+def _uniform(rng, b, k):
+    """A float in [0, 1) from stream ``k`` of configuration ``b``."""
+    s = rng[b, k] + _GOLDEN
+    rng[b, k] = s
     z = s
     z = (z ^ (z >> _S30)) * _MIX1
     z = (z ^ (z >> _S27)) * _MIX2
@@ -125,9 +137,10 @@ def _uniform(rng, b):
 
 
 @nb.njit(**_INLINE)
-def _below(rng, b, n):
-    k = int(_uniform(rng, b) * n)
-    return k if k < n else n - 1
+def _below(rng, b, k, n):
+    """An integer in [0, n) from stream ``k`` of configuration ``b``."""
+    i = int(_uniform(rng, b, k) * n)
+    return i if i < n else n - 1
 
 
 

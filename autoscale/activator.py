@@ -15,8 +15,8 @@ import numba as nb
 
 from ._numba import LEAF
 from ._state import (
-    CI_AHEAD, CI_ALEN, CI_ON_DEMAND, CI_PHIGH, CI_RR, PF_CREATED, PI_ACT, PI_STATE, READY, _INLINE, _act_conc,
-    _below, _uniform,
+    CF_RR_ADDR, CI_AHEAD, CI_ALEN, CI_ON_DEMAND, CI_PHIGH, PF_ADDR, PF_CREATED, PI_ACT, PI_STATE, READY, RS_ROUTE,
+    _INLINE, _act_conc, _below, _uniform,
 )
 from .queueproxy import _admit
 
@@ -31,7 +31,7 @@ def _pick_ready(pi, rng, b, npods):
             nready += 1
     if nready == 0:
         return -1
-    k = _below(rng, b, nready)
+    k = _below(rng, b, RS_ROUTE, nready)
     j = 0
     for p in range(n):
         if pi[b, PI_STATE, p] == READY:
@@ -42,11 +42,12 @@ def _pick_ready(pi, rng, b, npods):
 
 
 @nb.njit(**LEAF)
-def _pick_activator(pf, pi, ci, rng, b, cc):
+def _pick_activator(pf, pi, cf, ci, rng, b, cc):
     """The pod the activator sends the next request to, or -1 if none has room.
 
     CC = 0: random choice of two by fewest outstanding requests; CC 1-3: first
-    available in address (slot) order; CC > 3: round robin from the last pick. Under a
+    available in address order; CC > 3: round robin in address order from the last
+    pick (``lb_policy.go``; the throttler sorts its pod trackers by address). Under a
     policy that scales per request: the newest instance with room.
     """
     npods = ci[b, CI_PHIGH]
@@ -69,8 +70,8 @@ def _pick_activator(pf, pi, ci, rng, b, cc):
             for p in range(npods):
                 if pi[b, PI_STATE, p] == READY:
                     return p
-        k1 = _below(rng, b, nready)
-        k2 = _below(rng, b, nready - 1)
+        k1 = _below(rng, b, RS_ROUTE, nready)
+        k2 = _below(rng, b, RS_ROUTE, nready - 1)
         if k2 >= k1:
             k2 += 1
         p1 = p2 = -1
@@ -88,19 +89,22 @@ def _pick_activator(pf, pi, ci, rng, b, cc):
             return p1
         if a2 < a1:
             return p2
-        return p1 if _uniform(rng, b) < 0.5 else p2
-    if cc <= 3:
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY and pi[b, PI_ACT, p] < cc:
-                return p
-        return -1
-    start = ci[b, CI_RR]
-    for k in range(1, npods + 1):
-        p = (start + k) % npods
+        return p1 if _uniform(rng, b, RS_ROUTE) < 0.5 else p2
+    # The backends in address order: the first with room (CC 1-3), or the first with room
+    # after the last pick, wrapping round (CC > 3).
+    after = cf[b, CF_RR_ADDR] if cc > 3 else -1.0
+    first = nxt = -1
+    for p in range(npods):
         if pi[b, PI_STATE, p] == READY and pi[b, PI_ACT, p] < cc:
-            ci[b, CI_RR] = p
-            return p
-    return -1
+            a = pf[b, PF_ADDR, p]
+            if first < 0 or a < pf[b, PF_ADDR, first]:
+                first = p
+            if a > after and (nxt < 0 or a < pf[b, PF_ADDR, nxt]):
+                nxt = p
+    pick = nxt if nxt >= 0 else first
+    if cc > 3 and pick >= 0:
+        cf[b, CF_RR_ADDR] = pf[b, PF_ADDR, pick]
+    return pick
 
 
 @nb.njit(**LEAF)
@@ -109,7 +113,7 @@ def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue
     """Send queued activator requests to pods while some pod has room."""
     acap = a_queue.shape[1]
     while ci[b, CI_ALEN] > 0:
-        p = _pick_activator(pf, pi, ci, rng, b, cc)
+        p = _pick_activator(pf, pi, cf, ci, rng, b, cc)
         if p < 0:
             return
         head = ci[b, CI_AHEAD]

@@ -32,7 +32,7 @@ from ._state import (
     CF_NEXT_READY, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC, CI_AENTRY, CI_AHEAD,
     CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD, CI_DONE, CI_FLOOR,
     CI_HSIZE, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NFIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_PHIGH, CI_SWTO,
-    CI_TOTAL, DRAINING, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, PF_IDLE_SINCE, PF_READY_AT, PI_ACT,
+    CI_TOTAL, DRAINING, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, PF_IDLE_SINCE, PF_READY_AT, PI_ACT,
     PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, STARTING, _act_conc, _ended, _exec_conc,
     _heap_pop, _pod_conc, hist_bin, reset_rows,
 )
@@ -316,8 +316,9 @@ class DataPlane:
         shared by the batch).
     container_concurrency, timeout : arrays of shape (B,)
     cold_start : tuple of arrays (kind, params, empirical samples, sample counts)
-    seed_state : int
-        Starting state of every configuration's random stream.
+    seed_state : int array of length ``N_RS``
+        Starting state of every configuration's random streams, one per purpose
+        (:func:`autoscale.rng.seed_states`).
     segments : pair of int arrays (start, end), optional
         Configuration ``b`` replays requests ``start[b]:end[b]`` only (sorted by arrival):
         several services or revisions, each its own trace, in one batch.
@@ -348,7 +349,7 @@ class DataPlane:
         self.a_queue = np.zeros((b, activator_queue), dtype=np.int64)
         self.hist_lat = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.hist_wait = np.zeros((b, HIST_BINS), dtype=np.int64)
-        self.rng = np.full(b, np.uint64(seed_state), dtype=np.uint64)
+        self.rng = np.tile(np.asarray(seed_state, dtype=np.uint64).reshape(1, N_RS), (b, 1))
         self.out = np.zeros((b, N_REPORT))
         self.order = np.zeros((b, pods), dtype=np.int64)
         self._pending = None

@@ -50,7 +50,7 @@ from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_po
 from .policies.compiled import plan
 from .reconciler import Mode, Reconciler
 from .results import ReplayResult, TimeSeries
-from .rng import seed_state
+from .rng import seed_states
 from .spec import KPASpec
 from .trace.trace import concurrency_per_second
 
@@ -127,7 +127,7 @@ def replay(
     platform : Platform, optional
         Cold starts and network delay; Knative's measured defaults when omitted.
     seed : int
-        Seed of the random streams (routing, scrape sampling, cold starts). Every
+        Seed of the random streams (cold starts, routing, scrape sampling, pod addresses). Every
         configuration uses the same streams, so each gives the same result in any batch.
     duration : float, optional
         Seconds to simulate from 0; by default up to the second after the last request
@@ -276,7 +276,7 @@ def run(
 
     dp = DataPlane(
         arrivals, durations, spec.container_concurrency, spec.timeout_seconds,
-        _cold_start_arrays(platform, b), seed_state(seed), spec.stable_window,
+        _cold_start_arrays(platform, b), seed_states(seed), spec.stable_window,
         spec.has_scrape_target if kpa else everyone, parallel=parallel, segments=streams.segments,
     )
     async_layer = None
@@ -517,7 +517,7 @@ def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: P
     ts = TimeSeries.allocate(b, t_end, max_points) if timeseries else None
     _numba.announce_compile()
     out = replay_rows(streams.arrivals, streams.durations, start, end, spec, compiled,
-                      _cold_start_arrays(platform, b), seed_state(seed), platform.mode_switch_delay, t_end,
+                      _cold_start_arrays(platform, b), seed_states(seed), platform.mode_switch_delay, t_end,
                       ts_points=ts.time.size if ts is not None else 0, ts_step=ts.step if ts is not None else 1,
                       parallel=parallel, skip_idle=skip_idle)
     counters = _counters(out.ci, out.cf, out.peak_pods.copy(), out.scale_events.copy(), out.scale_from_zero.copy(),

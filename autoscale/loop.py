@@ -54,7 +54,7 @@ from ._numba import JIT, LEAF
 from ._state import (
     CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AENTRY, CI_AHEAD, CI_ALEN,
     CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL,
-    HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
+    HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
     R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, reset_rows,
 )
 from .dataplane import _second_one
@@ -402,7 +402,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     h_pod = np.zeros((1, 64), dtype=np.int64)
     h_info = np.zeros((1, 64), dtype=np.int64)
     a_queue = np.zeros((1, 64), dtype=np.int64)
-    rng = np.full(1, seed_state, dtype=np.uint64)
+    rng = seed_state.reshape(1, N_RS).copy()
     out = np.zeros((1, N_REPORT))
     cur = np.full(1, start[b], dtype=np.int64)
     stop = np.full(1, end[b], dtype=np.int64)
@@ -590,7 +590,7 @@ def workers_for(batch: int, parallel: bool | None) -> int:
     return max(1, min(batch, nb.get_num_threads() or os.cpu_count() or 1))
 
 
-def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_state: int, switch_delay: float,
+def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_state, switch_delay: float,
                 t_end: int, ts_points: int = 0, ts_step: int = 1, parallel: bool | None = None,
                 skip_idle: bool = True) -> Outcome:
     """Replay every configuration of ``spec`` under a compiled ``policy``, each in one compiled call.
@@ -614,7 +614,7 @@ def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_
     # The configurations with the most requests first, so the last ones to finish are short.
     order = np.argsort(-(end - start), kind="stable")
     totals = [np.zeros(t_end, dtype=np.int64) for _ in range(workers)]
-    seed = np.uint64(seed_state)
+    seed = np.ascontiguousarray(seed_state, dtype=np.uint64).reshape(N_RS)
 
     def run(rows, pods_total):
         _replay_rows(np.asarray(rows, dtype=np.int64), t_end, arrivals, durations, start, end, pfp, pip, sw, cs_kind,

@@ -17,7 +17,8 @@ from ._numba import LEAF
 from ._state import (
     CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CI_CREATED, CI_FLOOR,
     CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, N_PI, PF_CREATED, PF_IDLE_SINCE, PF_INT,
-    PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, STARTING, _INLINE, _below, _uniform,
+    PF_ADDR, PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, RS_ADDR, RS_COLD, STARTING, _INLINE, _below,
+    _uniform,
 )
 
 
@@ -27,11 +28,11 @@ def _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n):
     if kind == 0:
         return cs_par[b, 0]
     if kind == 1:
-        u1 = 1.0 - _uniform(rng, b)
-        u2 = _uniform(rng, b)
+        u1 = 1.0 - _uniform(rng, b, RS_COLD)
+        u2 = _uniform(rng, b, RS_COLD)
         z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
         return cs_par[b, 0] + math.exp(cs_par[b, 1] + cs_par[b, 2] * z)
-    return cs_emp[b, _below(rng, b, cs_emp_n[b])]
+    return cs_emp[b, _below(rng, b, RS_COLD, cs_emp_n[b])]
 
 
 @nb.njit(**_INLINE)
@@ -71,6 +72,7 @@ def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
         if f != PI_STATE:
             pi[b, f, p] = 0
     ready_at = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
+    pf[b, PF_ADDR, p] = _uniform(rng, b, RS_ADDR)
     pf[b, PF_CREATED, p] = t
     pf[b, PF_READY_AT, p] = ready_at
     pf[b, PF_LAST, p] = t

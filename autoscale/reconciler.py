@@ -8,9 +8,10 @@ function of one configuration, :func:`reconcile`, which the replay loop
 batch (every array has the configurations on its leading axis).
 
 Knative reconciles on events (a decider status change, a pod change, a timer it set
-for itself). Calling :meth:`Reconciler.reconcile` every second is a superset of those
-triggers: each rule is a function of the state and the time, so an extra reconcile
-changes nothing, and a timer fires at most 1 s late.
+for itself). The replay loop calls the rule once a second instead; each rule is a
+function of the state and the time, so an extra reconcile changes nothing, but a timer
+is seen at the end of its second and a condition Knative notices only on its next
+requeue is seen at once (``docs/model.md`` §3.5).
 
 Examples
 --------
@@ -125,10 +126,15 @@ def new_reconciler_state(pi, now, rf, ri):
 
 @nb.njit(**LEAF)
 def min_ready(pi, ri):
-    """Ready pods needed to count as Active: max(min, initial) until initialised, then max(min, 1)."""
+    """Ready pods needed to count as Active (``kpa.go`` ``activeThreshold``).
+
+    max(min, initial) until initialised, then max(min, 1); the minimum is the PA's scale
+    bound, which is 0 for an unreachable revision.
+    """
+    lo = pi[P_MIN_SCALE] if pi[P_REACHABLE] != 0 else 0
     if ri[RI_INITIALIZED]:
-        return max(pi[P_MIN_SCALE], 1)
-    return max(pi[P_MIN_SCALE], pi[P_INITIAL_SCALE])
+        return max(lo, 1)
+    return max(lo, pi[P_INITIAL_SCALE])
 
 
 @nb.njit(**LEAF)
@@ -180,7 +186,7 @@ def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
             apply = probed and remove
             x = 0
     apply = apply and not skip
-    want = x
+    want = -1 if skip else x  # scaler.scale returns the unknown scale as it came
     patched = apply and want != ri[RI_REPLICAS]
     if patched:
         ri[RI_REPLICAS] = want
@@ -282,7 +288,7 @@ class Reconciler:
         return [ActiveState(int(s)).name.capitalize() for s in self.state]
 
     def min_ready(self) -> np.ndarray:
-        """Ready pods needed to count as Active: max(min, initial) until initialized, then max(min, 1)."""
+        """Ready pods needed to count as Active (see :func:`min_ready`)."""
         return np.array([min_ready(self._pi[b], self._ri[b]) for b in range(self.spec.batch)], dtype=np.int64)
 
     def reconcile(

@@ -15,10 +15,11 @@ with a batch of one), driven on the engine's per-second schedule (spec §8):
 * the activator's immediate first-request push is recorded at its own time and, when
   the decider wants zero pods, pokes it there and then (scale from zero).
 
-Random numbers come from one :class:`autoscale.rng.SplitMix64` stream seeded like the
-engine's, drawn in the engine's order: a cold start per created pod, one draw per
-Serve-mode arrival (a uniformly random ready pod in slot order), the random choice of
-two for CC = 0 in the activator, and the scrape's partial Fisher-Yates shuffle. In
+Random numbers come from :class:`autoscale.rng.SplitMix64` streams seeded like the
+engine's, one per purpose, each drawn in the engine's order: a cold start and an address
+per created pod; one routing draw per Serve-mode arrival (a uniformly random ready pod in
+slot order) and the random choice of two for CC = 0 in the activator; the scrape's
+partial Fisher-Yates shuffle. In
 the common cases the reference therefore reproduces the engine request for request.
 
 Where the engine approximates, the reference does the exact thing. The differences:
@@ -91,7 +92,7 @@ from .platform import Platform
 from .policies.base import SIGNAL_HISTORY, Context, Signals, as_policy, check_policy
 from .reconciler import Mode, Reconciler
 from .results import ReplayResult, TimeSeries
-from .rng import SplitMix64, seed_state
+from .rng import STREAMS, SplitMix64, seed_states
 from .spec import KPASpec
 
 __all__ = ["OUTCOMES", "ReferenceResult", "simulate"]
@@ -175,6 +176,7 @@ class _Pod:
     executing: list = field(default_factory=list)
     queue: deque = field(default_factory=deque)
     outstanding: int = 0  # requests sent by the activator and not finished
+    address: float = 0.0  # the pod's address; the activator orders its backends by it
     idle_since: float = 0.0
     idle_seconds: float = 0.0
 
@@ -237,7 +239,8 @@ class _Simulation:
         self.period = int(getattr(policy, "period", 1))
         self.scrape = bool(s.has_scrape_target[0]) if self.kpa else True
         self.seed = seed
-        self.rng = SplitMix64(seed_state(seed))
+        # One stream per purpose, as the engine draws them.
+        self.streams = dict(zip(STREAMS, (SplitMix64(int(x)) for x in seed_states(seed))))
 
         arrivals = np.asarray(trace.arrivals, dtype=np.float64)
         durations = np.asarray(trace.durations, dtype=np.float64)
@@ -258,7 +261,7 @@ class _Simulation:
         self.a_stats = _Stats(since=0.0, last=0.0)
         self.a_entry = False
         self.a_pushed = False
-        self.rr = 0
+        self.rr = -1.0  # address of the last round-robin pick
         self.in_path = True
         self.routed_proxy = True  # the mode last sent to the network
         self.admissions = 0
@@ -333,8 +336,8 @@ class _Simulation:
         if cs.kind == "constant":
             return cs.shift
         if cs.kind == "lognormal":
-            return cs.shift + math.exp(cs.mu + cs.sigma * self.rng.normal())
-        return cs.samples[self.rng.below(len(cs.samples))]
+            return cs.shift + math.exp(cs.mu + cs.sigma * self.streams["cold_start"].normal())
+        return cs.samples[self.streams["cold_start"].below(len(cs.samples))]
 
     def _create_pod(self, t: float) -> _Pod:
         try:
@@ -343,7 +346,7 @@ class _Simulation:
             slot = len(self.slots)
             self.slots.append(None)
         pod = _Pod(id=len(self.pods), slot=slot, created=t, ready_at=t + self._cold_start(),
-                   stats=_Stats(since=t, last=t), idle_since=t)
+                   stats=_Stats(since=t, last=t), idle_since=t, address=self.streams["address"].uniform())
         self.slots[slot] = pod
         self.pods.append(pod)
         self.created += 1
@@ -463,28 +466,23 @@ class _Simulation:
             if len(ready) == 1:
                 return ready[0]
             n = len(ready)
-            k1 = self.rng.below(n)
-            k2 = self.rng.below(n - 1)
+            k1 = self.streams["routing"].below(n)
+            k2 = self.streams["routing"].below(n - 1)
             if k2 >= k1:
                 k2 += 1
             p1, p2 = ready[k1], ready[k2]
             if p1.outstanding != p2.outstanding:
                 return p1 if p1.outstanding < p2.outstanding else p2
-            return p1 if self.rng.uniform() < 0.5 else p2
-        if cc <= 3:
-            for p in ready:
-                if p.outstanding < cc:
-                    return p
+            return p1 if self.streams["routing"].uniform() < 0.5 else p2
+        by_address = sorted((p for p in ready if p.outstanding < cc), key=lambda p: p.address)
+        if not by_address:
             return None
-        # Round robin over slots, starting after the last pick.
-        nslots = len(self.slots)
-        for k in range(1, nslots + 1):
-            slot = (self.rr + k) % nslots
-            p = self.slots[slot]
-            if p is not None and p.state == _READY_STATE and p.outstanding < cc:
-                self.rr = slot
-                return p
-        return None
+        if cc <= 3:
+            return by_address[0]  # first available
+        # Round robin in address order, starting after the last pick.
+        pick = next((p for p in by_address if p.address > self.rr), by_address[0])
+        self.rr = pick.address
+        return pick
 
     def _dispatch(self, t: float) -> None:
         while self.a_queue:
@@ -562,7 +560,7 @@ class _Simulation:
         if not ready and not self.on_demand:
             self.cold_delayed += 1
         if not self.in_path and ready:
-            pod = ready[self.rng.below(len(ready))]
+            pod = ready[self.streams["routing"].below(len(ready))]
             self._admit(pod, req, t)
         else:
             self._into_activator(req, t)
@@ -715,7 +713,7 @@ class _Simulation:
         for _ in range(2):
             m = hi - lo
             for i in range(min(n - lo, m)):
-                k = lo + i + self.rng.below(m - i)
+                k = lo + i + self.streams["scrape"].below(m - i)
                 order[lo + i], order[k] = order[k], order[lo + i]
             if n <= hi:
                 break
@@ -934,7 +932,7 @@ def simulate(
     platform : Platform, optional
         Cold starts and network delay; Knative's measured defaults when omitted.
     seed : int
-        Seed of the random stream, the same as the engine's for the same seed.
+        Seed of the random streams, the same as the engine's for the same seed.
     duration : float, optional
         Seconds to simulate from 0; by default as :func:`autoscale.engine.replay` does.
     timeseries : bool

@@ -1,12 +1,14 @@
 """A tiny counter-based random stream (SplitMix64) shared by the compiled engine and the reference.
 
-The batched engine keeps one stream per configuration inside compiled code, where a
+The batched engine keeps its streams per configuration inside compiled code, where a
 ``numpy.random.Generator`` cannot go. SplitMix64 is small enough to write twice, so
 the event-level reference draws exactly the same numbers in plain Python.
 
-Every configuration starts from the same seed (common random numbers): a
-configuration gives the same result inside any batch as alone, and two
-configurations are compared on the same random routing and cold starts.
+Every configuration starts from the same seed (common random numbers), with one stream
+per purpose, spawned from the seed with ``SeedSequence.spawn`` (:func:`seed_states`):
+cold starts, request routing, the scraper's sample, and pod addresses. A configuration
+gives the same result inside any batch as alone, and two configurations are compared on
+the same cold starts and routing even when one of them scrapes and the other does not.
 
 Examples
 --------
@@ -22,7 +24,11 @@ import math
 
 import numpy as np
 
-__all__ = ["SplitMix64", "seed_state"]
+__all__ = ["SplitMix64", "STREAMS", "seed_state", "seed_states"]
+
+#: The purposes with a stream of their own, in the order of :func:`seed_states`
+#: (``RS_*`` in :mod:`autoscale._state`).
+STREAMS = ("cold_start", "routing", "scrape", "address")
 
 _MASK = 0xFFFFFFFFFFFFFFFF
 GOLDEN = 0x9E3779B97F4A7C15
@@ -34,6 +40,17 @@ def seed_state(seed: int | None) -> int:
     """The 64-bit starting state for a seed, through numpy's SeedSequence (0 for None)."""
     seq = np.random.SeedSequence(0 if seed is None else seed)
     return int(seq.generate_state(1, dtype=np.uint64)[0])
+
+
+def seed_states(seed: int | None) -> np.ndarray:
+    """The starting states of the streams of :data:`STREAMS` for a seed (uint64, one each).
+
+    Each is a child of the seed's ``SeedSequence`` (``spawn``), so the streams are
+    independent of one another and each depends only on the seed.
+    """
+    seq = np.random.SeedSequence(0 if seed is None else seed)
+    return np.array([int(c.generate_state(1, dtype=np.uint64)[0]) for c in seq.spawn(len(STREAMS))],
+                    dtype=np.uint64)
 
 
 class SplitMix64:

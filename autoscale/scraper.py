@@ -19,7 +19,7 @@ from ._state import (
     CF_A_CREATED, CF_A_INT, CF_X_INT, CI_AARR, CI_AENTRY, CI_APUSHED, CI_PHIGH, DRAINING, EMPTY, N_REPORT,
     PF_CREATED, PF_INT, PF_PINT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, R_ACTIVATOR_CONC,
     R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS,
-    R_SCRAPED, R_SYSTEM_CONC, _act_conc, _below, _exec_conc, _pod_conc,
+    R_SCRAPED, R_SYSTEM_CONC, RS_SCRAPE, _act_conc, _below, _exec_conc, _pod_conc,
 )
 from .pods import _retire_idle, _terminate
 from .queueproxy import _expire_queued
@@ -111,7 +111,7 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
             m = hi - lo
             take = n - lo if n - lo < m else m
             for i in range(take):
-                k = lo + i + _below(rng, b, m - i)
+                k = lo + i + _below(rng, b, RS_SCRAPE, m - i)
                 tmp = order[b, lo + i]
                 order[b, lo + i] = order[b, k]
                 order[b, k] = tmp

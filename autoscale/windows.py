@@ -46,6 +46,7 @@ __all__ = [
     "BucketWindows",
     "MaxTimeWindow",
     "round6",
+    "round_digits",
     "weighted_alpha",
     "window_record",
     "window_linear",
@@ -67,31 +68,43 @@ W_N, W_FIRST, W_LAST = 0, 1, 2
 
 
 @nb.njit(**LEAF)
-def round6_one(x):
-    """``x`` rounded to 6 decimals, halves away from zero (Go's ``math.Round(x*1e6)/1e6``)."""
-    v = x * 1e6
+def round_digits(x, digits):
+    """``x`` rounded to ``digits`` decimals, halves away from zero (Go's ``math.Round(x*p)/p``, p = 10**digits).
+
+    ``bucketing.go`` ``roundToNDigits``; Knative rounds its window averages to 6 digits.
+    """
+    p = 10.0 ** digits  # exact for 0 <= digits <= 22, as Go's math.Pow10 table
+    v = x * p
     whole = math.trunc(v)
     frac = v - whole  # exact for IEEE doubles
     if abs(frac) >= 0.5:
         whole += 1.0 if v > 0 else -1.0
-    return whole / 1e6
+    return whole / p
 
 
 @nb.njit(**LEAF)
-def _round6_all(x, out):
+def round6_one(x):
+    """``x`` rounded to 6 decimals, halves away from zero (Go's ``math.Round(x*1e6)/1e6``)."""
+    return round_digits(x, 6)
+
+
+@nb.njit(**LEAF)
+def _round_all(x, digits, out):
     for i in range(x.size):
-        out[i] = round6_one(x[i])
+        out[i] = round_digits(x[i], digits)
 
 
-def round6(x: np.ndarray) -> np.ndarray:
-    """Round to 6 decimals, halves away from zero, like Go's ``math.Round(x*1e6)/1e6``.
+def round6(x: np.ndarray, digits: int = 6) -> np.ndarray:
+    """Round to ``digits`` decimals (6 by default, Knative's), halves away from zero, like Go's ``math.Round(x*p)/p``.
 
     Python's ``round`` and ``numpy.round`` round halves to even, so they are not used:
     ``round6(0.0000025)`` is ``0.000003`` here.
     """
+    if not 0 <= int(digits) <= 22:
+        raise ValueError(f"digits: {digits} is outside 0..22 (powers of ten exact in a double)")
     x = np.asarray(x, dtype=np.float64)
     out = np.empty(x.size)
-    _round6_all(np.ascontiguousarray(x).ravel(), out)
+    _round_all(np.ascontiguousarray(x).ravel(), int(digits), out)
     return out.reshape(x.shape)
 
 

@@ -58,9 +58,21 @@ def test_splitmix_twin_draws_uniforms_and_is_seeded():
 def test_compiled_stream_equals_the_python_twin():
     from autoscale._state import _uniform
 
-    state = np.array([seed_state(3)], dtype=np.uint64)
-    twin = SplitMix64(seed_state(3))
-    assert [_uniform(state, 0) for _ in range(50)] == [twin.uniform() for _ in range(50)]
+    state = np.array([[seed_state(3), seed_state(4)]], dtype=np.uint64)
+    twin, other = SplitMix64(seed_state(3)), SplitMix64(seed_state(4))
+    assert [_uniform(state, 0, 0) for _ in range(50)] == [twin.uniform() for _ in range(50)]
+    assert [_uniform(state, 0, 1) for _ in range(50)] == [other.uniform() for _ in range(50)]
+
+
+def test_streams_are_spawned_per_purpose_from_the_seed():
+    from autoscale.rng import STREAMS, seed_states
+
+    states = seed_states(11)
+    assert states.dtype == np.uint64 and states.size == len(STREAMS) == 4
+    assert len(set(states.tolist())) == 4  # independent children, not one state repeated
+    children = np.random.SeedSequence(11).spawn(4)
+    assert states.tolist() == [int(c.generate_state(1, dtype=np.uint64)[0]) for c in children]
+    assert (seed_states(11) == states).all() and (seed_states(12) != states).all()
 
 
 def test_histogram_bins_match_their_edges_and_log10():

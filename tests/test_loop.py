@@ -53,14 +53,14 @@ def test_a_sparse_trace_is_mostly_skipped():
     from autoscale.platform import Platform
     from autoscale.policies.compiled import plan
     from autoscale.policies.base import Context
-    from autoscale.rng import seed_state
+    from autoscale.rng import seed_states
 
     trace = make_trace([10.0, 3610.0, 7210.0], [0.5, 0.5, 0.5])
     spec = KPASpec.from_configs([KPAConfig(), KPAConfig(target_burst_capacity=0), KPAConfig(target_burst_capacity=-1)])
     t_end = simulated_seconds(trace)
     ctx = Context(configs=list(spec.configs), spec=spec, trace=trace, platform=Platform(), duration=t_end, seed=0)
     out = loop.replay_rows(trace.arrivals, trace.durations, np.zeros(3, np.int64), np.full(3, 3, np.int64), spec,
-                           plan(KPA(), ctx), _cold_start_arrays(Platform(), 3), seed_state(0), 1.0, t_end)
+                           plan(KPA(), ctx), _cold_start_arrays(Platform(), 3), seed_states(0), 1.0, t_end)
     assert t_end == 7212
     # Each request keeps a pod for at most a few minutes; everything else is skipped.
     assert (out.skipped_seconds > t_end - 3 * 300).all()

@@ -112,6 +112,45 @@ def test_activation_times_out_after_progress_deadline_plus_30s():
     assert s.state is ActiveState.INACTIVE
 
 
+def test_unknown_desired_scale_leaves_an_active_revision_alone():
+    # scaler.go scale: -1 while not Activating comes back as -1; kpa.go keeps the last
+    # DesiredScale and the PA stays Active (it is not marked Inactive, no clock starts).
+    s = Scenario()
+    assert s.at(1, desired=1, ready=1) == (1, 1)
+    assert s.state is ActiveState.ACTIVE
+    since = float(s.r.state_since[0])
+    assert s.at(2, desired=-1, ready=1) == (-1, 1)
+    assert s.state is ActiveState.ACTIVE and float(s.r.state_since[0]) == since
+    assert int(s.r.desired_scale[0]) == 1
+    assert Mode(int(s.r.mode[0])) is Mode.PROXY  # want -1 is never Serve
+
+
+def test_unknown_desired_scale_while_inactive_stays_inactive():
+    s = Scenario()
+    s.at(1, desired=1, ready=1)
+    s.at(70, desired=0, ready=1)
+    assert s.state is ActiveState.INACTIVE
+    since = float(s.r.state_since[0])
+    assert s.at(71, desired=-1, ready=1) == (-1, 1)
+    assert s.state is ActiveState.INACTIVE and float(s.r.state_since[0]) == since
+
+
+def test_unreachable_revision_ignores_min_scale_in_the_active_threshold():
+    # kpa.go activeThreshold takes its minimum from ScaleBounds, which is 0 when the
+    # revision is unreachable: one ready pod makes the PA Active, so it can go Inactive
+    # after a stable window instead of staying Activating until the activation timeout.
+    s = Scenario(min_scale=2, reachable=False)
+    assert int(s.r.min_ready()[0]) == 1
+    s.at(1, desired=0, ready=1)
+    assert s.state is ActiveState.ACTIVE
+    assert s.at(30, desired=0, ready=1) == (1, 1)
+    assert s.at(61, desired=0, ready=1) == (0, 1)
+    assert s.state is ActiveState.INACTIVE
+    assert s.at(62, desired=0, ready=1) == (0, 0)  # proxied since t = 0, longer than the grace period
+    reachable = Scenario(min_scale=2)
+    assert int(reachable.r.min_ready()[0]) == 2
+
+
 @pytest.mark.parametrize(
     "tbc, want, ebc, ready, mode",
     [(-1, 5, -1, 5, Mode.PROXY), (0, 2, 0, 2, Mode.SERVE), (0, 2, 0, 0, Mode.PROXY), (211, 3, -5, 3, Mode.PROXY),

@@ -46,7 +46,7 @@ def run_both(trace, config, platform=None, seed=SEED):
     return engine, ref
 
 
-def assert_agree(engine, ref, pod_tol=0.01, count_tol=0.01):
+def assert_agree(engine, ref, pod_tol=0.01, count_tol=0.01, lat_tol=0.03):
     e = engine.summary.iloc[0]
     r = ref.summary.iloc[0]
     n = r["requests"]
@@ -57,7 +57,7 @@ def assert_agree(engine, ref, pod_tol=0.01, count_tol=0.01):
     lat = ref.latencies()
     for q, col in ((50, "latency_p50_s"), (99, "latency_p99_s")):
         exact = float(np.percentile(lat, q))
-        assert abs(e[col] - exact) <= max(0.03 * exact, 0.002), (col, e[col], exact)
+        assert abs(e[col] - exact) <= max(lat_tol * exact, 0.002), (col, e[col], exact)
     # fractions are sampled once per second by the engine and exact in the reference
     for col in ("panic_fraction", "activator_fraction"):
         assert abs(e[col] - r[col]) <= 3.0 / engine.duration, (col, e[col], r[col])
@@ -104,7 +104,16 @@ def test_overloaded_revision_503_and_504_agree(cc, tbc, timeout):
     # two pods at most against 8 req/s of 0.5 s requests: full queues and timeouts
     config = KPAConfig(container_concurrency=cc, target_burst_capacity=tbc, timeout_seconds=timeout, max_scale=2)
     engine, ref = run_both(OVERLOAD, config)
-    assert_agree(engine, ref)
+    # The engine expires a pod's queue from its head at second boundaries (reference.py,
+    # difference 1): a request that waited in the activator first can hold a queue slot
+    # past its deadline behind younger ones, so some of the reference's 504s are 503s in
+    # the engine (0 to 35 of 2,448 with CC 1 and TBC 0, by seed), and the completed
+    # requests differ in the same way. Their sum agrees within the contract; each count
+    # within 2 % and the percentiles of the completed requests within 5 %.
+    assert_agree(engine, ref, count_tol=0.02, lat_tol=0.05)
+    e, r = engine.summary.iloc[0], ref.summary.iloc[0]
+    failed = lambda x: x["status_503"] + x["status_504"]  # noqa: E731
+    assert abs(failed(e) - failed(r)) <= 0.01 * r["requests"], (failed(e), failed(r))
 
 
 def _real_slice(minutes=5.0):
