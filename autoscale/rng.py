@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from .errors import ConfigError
+
 __all__ = ["SplitMix64", "seed_state"]
 
 _MASK = 0xFFFFFFFFFFFFFFFF
@@ -32,6 +34,8 @@ MIX2 = 0x94D049BB133111EB
 
 def seed_state(seed: int | None) -> int:
     """The 64-bit starting state for a seed, through numpy's SeedSequence (0 for None)."""
+    if seed is not None and not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+        raise ConfigError(f"seed = {seed!r}, must be a whole number >= 0")
     seq = np.random.SeedSequence(0 if seed is None else seed)
     return int(seq.generate_state(1, dtype=np.uint64)[0])
 
