@@ -23,7 +23,7 @@ import pandas as pd
 from .config import KPAConfig
 from .engine import replay
 from .errors import ConfigError
-from .policies import as_policy, get
+from .policies import as_policy, get, parse_param, split_param
 from .results import ReplayResult
 
 __all__ = ["Comparison", "compare", "parse_policy_params", "side_by_side"]
@@ -145,33 +145,33 @@ def compare(
                       provenance=str(getattr(trace, "provenance", "")))
 
 
-def _literal(text: str):
-    low = text.strip().lower()
-    if low in ("none", "null"):
-        return None
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
 def parse_policy_params(names: Sequence[str], params: Sequence[str]) -> dict:
-    """Build labelled policies from names and ``POLICY.KEY=VALUE`` parameters.
+    """Build labelled policies from names and ``POLICY.KEY=VALUE`` (or ``POLICY:KEY=VALUE``) parameters.
+
+    ``-`` in a key reads as ``_``; each value is read as the policy's parameter takes it
+    (:func:`autoscale.policies.parse_param`: ``keep_alive=5m`` is 300 s).
 
     >>> parse_policy_params(["kpa", "fixed"], ["fixed.replicas=3"])
     {'kpa': kpa(), 'fixed': fixed(replicas=3)}
+    >>> parse_policy_params(["keepalive"], ["keepalive:keep-alive=5m"])
+    {'keepalive': keepalive(keep_alive=300.0)}
     """
     by_name: dict[str, dict] = {n: {} for n in names}
+    given: dict[tuple[str, str], str] = {}
     for item in params:
-        head, sep, value = item.partition("=")
-        name, dot, key = head.partition(".")
-        if not sep or not dot or not key:
-            raise ConfigError(f"--param {item!r}: expected POLICY.KEY=VALUE, for example keepalive.keep_alive=300")
+        name, key, value = split_param(item)
         if name not in by_name:
             raise ConfigError(f"--param {item!r}: policy {name!r} is not among --policies ({', '.join(names)})")
-        by_name[name][key.strip()] = _literal(value)
+        if "," in value:
+            raise ConfigError(f"--param {item}: takes one value; sweep several with "
+                              f"autoscale sweep --policy {name}:{key}={value}")
+        try:
+            key, parsed = parse_param(name, key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"--param {exc}") from None
+        if (name, key) in given:
+            raise ConfigError(f"--param {name}.{key} is given twice ({given[name, key]} and {value.strip()}); "
+                              "give it once")
+        given[name, key] = value.strip()
+        by_name[name][key] = parsed
     return {name: get(name, **kw) for name, kw in by_name.items()}

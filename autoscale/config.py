@@ -45,6 +45,7 @@ __all__ = [
     "ResolvedConfig",
     "resolve",
     "parse_duration",
+    "parse_seconds",
     "parse_bool",
     # names and bounds shared by validation, docs and tests
     "ANNOTATION_PREFIX",
@@ -162,6 +163,7 @@ _NS_PER_UNIT = {
 }
 _DURATION_PART = re.compile(r"(\d*)(?:\.(\d*))?([^\d.]+)")
 _INT_RE = re.compile(r"[+-]?\d+")
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _BOOLS = {
     **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
     **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
@@ -232,6 +234,34 @@ def parse_duration(text: str, key: str = "duration") -> float:
         raise ConfigError(
             f"{key} = {text}, must be a duration with a unit on every number, "
             f"such as 60s, 1m30s or 500ms")
+    return ns / 1e9
+
+
+def parse_seconds(text: str, key: str = "duration") -> float:
+    """Seconds from a plain number (``"90"``, ``"0.5"``) or a Go duration (``"90s"``, ``"5m"``, ``"1h"``).
+
+    The command line's reading of a time: wherever seconds are asked for, a bare number
+    is seconds and a unit may be given. Knative's own files keep Go's rule (see
+    :func:`parse_duration`). The value may be negative or infinite; callers check the range.
+
+    Raises
+    ------
+    ConfigError
+        When ``text`` is neither a number nor a Go duration.
+
+    Examples
+    --------
+    >>> parse_seconds("90"), parse_seconds("5m"), parse_seconds("1h"), parse_seconds("1.5")
+    (90.0, 300.0, 3600.0, 1.5)
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{key}: expected a str, got {type(text).__name__}")
+    s = text.strip()
+    if _NUMBER_RE.fullmatch(s):
+        return float(s)
+    ns = _duration_ns(s)
+    if ns is None:
+        raise ConfigError(f"{key} = {text}, must be a number of seconds or a duration such as 90s, 5m or 1h")
     return ns / 1e9
 
 
@@ -869,11 +899,36 @@ def _close_override(name: str) -> str:
     return f"; did you mean {', '.join(matches[:3])}?" if matches else ""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                line = first.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if line != key_node.start_mark.line + 1:
+                raise _DuplicateKey(key, line, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key, first: int, again: int) -> None:
+        super().__init__(key, first, again)
+        self.key, self.first, self.again = key, first, again
+
+
 def _load_yaml(path) -> list[Any]:
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
     try:
-        return [d for d in yaml.safe_load_all(text) if d is not None]
+        return [d for d in yaml.load_all(text, Loader=_UniqueKeyLoader) if d is not None]
+    except _DuplicateKey as dup:
+        raise ConfigError(f"{path}:{dup.again}: {dup.key} is given twice (first on line {dup.first}); "
+                          "keep one") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -1024,7 +1079,8 @@ class _Resolver:
                 raise ConfigError(f"overrides {seen[k.field]} and {name} both set {k.key}; keep one")
             seen[k.field] = name
             if isinstance(raw, str):
-                value, shown = _parse_text(k, raw, str(name)), raw
+                parse = parse_seconds if k.kind == "duration" else lambda text, key: _parse_text(k, text, key)
+                value, shown = parse(raw, str(name)), raw
             else:
                 value = _coerce(k, raw)
                 shown = _fmt_value(k, value)
@@ -1089,7 +1145,8 @@ def resolve(configmap=None, service=None, overrides=None) -> ResolvedConfig:
         Key -> value, applied last. Keys are Knative keys (as in
         :meth:`KPAConfig.to_dict`, e.g. ``stable-window``), bare annotation names
         (``window``, ``class``), full annotation names, or field names. String values
-        are parsed with Knative's syntax (``"90s"``, ``"true"``); other values are
+        are parsed with Knative's syntax (``"90s"``, ``"true"``), except that a
+        duration may also be a plain number of seconds (``"90"``); other values are
         Python values (durations in seconds). A full annotation name is checked against
         the annotation range; any other name against the :class:`KPAConfig` range.
 

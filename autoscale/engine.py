@@ -39,6 +39,7 @@ import numpy as np
 
 from .collector import Collector
 from .config import KPAConfig
+from .errors import ConfigError
 from ._state import (
     CF_BUSY_SECONDS, CF_IDLE_SECONDS, CF_LAT_MAX, CF_POD_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_AREJ, CI_COLD,
     CI_CREATED, CI_DONE, CI_TOTAL, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC,
@@ -64,7 +65,7 @@ def simulated_seconds(trace, duration: float | None = None) -> int:
     if duration is None:
         return int(np.ceil(float(np.max(trace.arrivals + trace.durations)))) + 1
     if not (np.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration = {duration}, must be > 0 s")
+        raise ConfigError(f"duration = {duration} s, must be > 0 and finite")
     return int(np.ceil(duration))
 
 

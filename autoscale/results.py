@@ -8,14 +8,14 @@ the bin that holds the percentile, within 1.2 % of the exact value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ._state import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
 
-__all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges"]
+__all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges", "whole_numbers"]
 
 #: Percentiles reported in the summary (as fractions).
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
@@ -119,11 +119,36 @@ class TimeSeries:
         return pd.DataFrame(data, index=pd.Index(self.time, name="time_s"))
 
 
+def whole_numbers(values) -> pd.Series:
+    """``values`` as integers when every one is a whole number (or missing), else unchanged.
+
+    A key column such as ``target-burst-capacity`` holds floats (211.0, 0.0, -1.0); as
+    integers it prints and is written to CSV as 211, 0, -1. Missing values keep the
+    column integral (pandas' ``Int64``); a column with one non-whole value, a string or
+    a bool stays as it is.
+
+    >>> whole_numbers([211.0, 0.0, -1.0]).tolist(), whole_numbers([7.0, 7.5]).tolist()
+    ([211, 0, -1], [7.0, 7.5])
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    present = series.dropna()
+    if present.empty or not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                                for v in present):
+        return series
+    x = present.to_numpy(dtype=np.float64)
+    if not (np.all(np.isfinite(x)) and np.all(x == np.round(x)) and np.abs(x).max() < 2**53):
+        return series
+    if len(present) == len(series):
+        return series.astype(np.int64)
+    return series.astype("Int64")
+
+
 def _config_columns(spec) -> pd.DataFrame:
     rows = [c.to_dict() for c in spec.configs]
     frame = pd.DataFrame(rows)
     varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
-    return frame[varying] if varying else frame.iloc[:, :0]
+    frame = frame[varying] if varying else frame.iloc[:, :0]
+    return frame.apply(whole_numbers) if varying else frame
 
 
 @dataclass(eq=False)

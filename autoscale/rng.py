@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from .errors import ConfigError
+
 __all__ = ["SplitMix64", "STREAMS", "seed_state", "seed_states"]
 
 #: The purposes with a stream of their own, in the order of :func:`seed_states`
@@ -36,10 +38,16 @@ MIX1 = 0xBF58476D1CE4E5B9
 MIX2 = 0x94D049BB133111EB
 
 
+def _sequence(seed: int | None) -> np.random.SeedSequence:
+    """The seed's SeedSequence (seed 0 for None); a seed that is not a whole number >= 0 is refused."""
+    if seed is not None and not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+        raise ConfigError(f"seed = {seed!r}, must be a whole number >= 0")
+    return np.random.SeedSequence(0 if seed is None else seed)
+
+
 def seed_state(seed: int | None) -> int:
     """The 64-bit starting state for a seed, through numpy's SeedSequence (0 for None)."""
-    seq = np.random.SeedSequence(0 if seed is None else seed)
-    return int(seq.generate_state(1, dtype=np.uint64)[0])
+    return int(_sequence(seed).generate_state(1, dtype=np.uint64)[0])
 
 
 def seed_states(seed: int | None) -> np.ndarray:
@@ -48,8 +56,7 @@ def seed_states(seed: int | None) -> np.ndarray:
     Each is a child of the seed's ``SeedSequence`` (``spawn``), so the streams are
     independent of one another and each depends only on the seed.
     """
-    seq = np.random.SeedSequence(0 if seed is None else seed)
-    return np.array([int(c.generate_state(1, dtype=np.uint64)[0]) for c in seq.spawn(len(STREAMS))],
+    return np.array([int(c.generate_state(1, dtype=np.uint64)[0]) for c in _sequence(seed).spawn(len(STREAMS))],
                     dtype=np.uint64)
 
 

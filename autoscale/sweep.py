@@ -56,10 +56,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, parse_duration, resolve
+from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, parse_seconds, resolve
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, TraceError
 from .platform import ColdStart, Platform
+from .results import whole_numbers
 
 __all__ = [
     "Grid", "Points", "Sample", "Uniform", "Sweep", "run_sweep", "canonical_key",
@@ -149,7 +150,7 @@ def canonical_key(name: str) -> str:
 def _seconds(value, key: str) -> float:
     if isinstance(value, bool) or value is None:
         raise ConfigError(f"{key} = {value}, must be a duration such as 2s (or a number of seconds)")
-    seconds = parse_duration(value, key) if isinstance(value, str) else float(value)
+    seconds = parse_seconds(value, key) if isinstance(value, str) else float(value)
     if not (math.isfinite(seconds) and seconds >= 0):
         raise ConfigError(f"{key} = {value}, must be a duration >= 0s")
     return seconds
@@ -267,6 +268,9 @@ class Grid:
             values = tuple(_value(v, key) for v in _sequence(values, f"grid {key}"))
             if not values:
                 raise ConfigError(f"grid {key}: no values; give at least one")
+            twice = [v for i, v in enumerate(values) if v in values[:i]]
+            if twice:
+                raise ConfigError(f"grid {key}: {twice[0]!r} is listed twice; give each value once")
             axes.append((key, values))
         object.__setattr__(self, "values", tuple(axes))
 
@@ -787,7 +791,9 @@ def _plan(sweep: Sweep) -> _Plan:
     frame = pd.DataFrame({k: v for k, v in ident.items() if k != "function" or sweep.functions is not None})
     repeats = len(sources) * len(sweep.seeds) * len(sweep.policies)
     for k in keys:
-        frame[k] = [p.columns[k] for p in points] * repeats
+        frame[k] = whole_numbers([p.columns[k] for p in points] * repeats)
+    for k in param_names:
+        frame[f"policy.{k}"] = whole_numbers(frame[f"policy.{k}"])
     frame["cell"] = cells
     return _Plan(sources=sources, frame=frame, batches=batches)
 

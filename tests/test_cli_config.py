@@ -81,9 +81,9 @@ def test_show_with_files(run):
     (("--set", "stable-window=3s"), "stable-window = 3s, must be in [6s, 1h] in whole seconds"),
     (("--set", "stable-window"), "--set stable-window: expected KEY=VALUE"),
     (("--set", "stable-windw=60s"), "unknown override key stable-windw; did you mean stable-window?"),
-    (("--set", "window=60"), "window = 60, must be a duration with a unit"),
+    (("--set", "window=60x"), "window = 60x, must be a number of seconds or a duration such as 90s"),
     (("--set", "class=hpa.autoscaling.knative.dev"), "HPA class is out of scope of the KPA model"),
-], ids=["out-of-range", "no-equals", "unknown-key", "no-unit", "hpa"])
+], ids=["out-of-range", "no-equals", "unknown-key", "bad-unit", "hpa"])
 def test_invalid_set_exits_2_without_traceback(run, argv, message):
     code, out, err = run("config", "show", *argv)
     assert code == 2 and out == ""

@@ -49,15 +49,16 @@ def test_sweep_writes_the_api_table_and_a_rerun_replays_nothing(trace_file, tmp_
     [
         (["--grid", "stable-window=3s"], "stable-window = 3s, must be in [6s, 1h]"),
         (["--grid", "no-such-key=1"], "no-such-key"),
-        (["--grid", "target-burst-capacity"], "--grid 'target-burst-capacity': expected KEY=VALUE"),
+        (["--grid", "target-burst-capacity"], "--grid target-burst-capacity: expected KEY=VALUE"),
         (["--random", "target=1:10"], "--random needs --samples"),
         (["--random", "target=1-10", "--samples", "2"], "target = 1-10"),
-        (["--set", "target-burst-capacity=0,-1"], "--grid target-burst-capacity=0,-1"),
+        (["--set", "target-burst-capacity=0,-1", "--grid", "target-burst-capacity=211"],
+         "target-burst-capacity is given to --grid (target-burst-capacity=211) and to --set"),
         (["--policy", "no-such-policy"], "no-such-policy"),
         (["--functions", "2"], "single-function trace"),
     ],
     ids=["out-of-range", "unknown-key", "malformed", "random-without-samples", "bad-random-value",
-         "list-in-set", "unknown-policy", "functions-of-a-single-function-trace"],
+         "set-and-grid-of-one-key", "unknown-policy", "functions-of-a-single-function-trace"],
 )
 def test_bad_input_exits_2_with_the_message(trace_file, tmp_path, capsys, args, message):
     rc = main(["sweep", "--trace", str(trace_file), "--out", str(tmp_path / "out"), "--quiet", *args])

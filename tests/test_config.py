@@ -54,7 +54,7 @@ def service(annotations=None, **spec):
 def test_exported_names_are_pinned():
     assert set(cfgmod.__all__) == {
         "Metric", "Aggregation", "KPAConfig", "ResolvedConfig", "resolve", "parse_duration",
-        "parse_bool", "ANNOTATION_PREFIX", "PROGRESS_DEADLINE_ANNOTATION", "KPA_CLASS", "HPA_CLASS",
+        "parse_seconds", "parse_bool", "ANNOTATION_PREFIX", "PROGRESS_DEADLINE_ANNOTATION", "KPA_CLASS", "HPA_CLASS",
         "KEY_TO_FIELD", "ANNOTATION_TO_FIELD", "IGNORED_CONFIGMAP_KEYS", "TARGET_MIN",
         "RPS_TARGET_UTILIZATION", "CC_TARGET_PERCENTAGE_RANGE", "TBC_UNLIMITED",
         "STABLE_WINDOW_RANGE", "PANIC_WINDOW_PERCENTAGE_RANGE",

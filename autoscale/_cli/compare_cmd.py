@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from .options import figure
 from .run_cmd import (
-    add_async_arguments, add_config_arguments, add_trace_arguments, build_batch, invocation_from, load_trace,
-    write_outputs,
+    add_async_arguments, add_config_arguments, add_param_argument, add_run_arguments, add_trace_arguments,
+    build_batch, check_async_options, invocation_from, load_trace, write_outputs,
 )
+from .table import format_table
 
 #: Columns printed on the terminal (the saved table has them all).
 _SHOWN = (
@@ -27,19 +28,18 @@ def register(subparsers) -> None:
         help="compare scaling policies on one trace",
         description="Replay one trace under several scaling policies (same configuration, platform and seed) "
                     "and print one row per policy.",
-        epilog=f"Policies: {', '.join(names())}. Parameters: --param POLICY.KEY=VALUE, for example "
-               "--param keepalive.keep_alive=300 --param hpa.metric=cpu --param fixed.replicas=4.",
+        epilog=f"Policies: {', '.join(names())}. Parameters: --param POLICY.KEY=VALUE (or POLICY:KEY=VALUE), "
+               "for example --param keepalive.keep_alive=5m --param hpa.metric=cpu --param fixed.replicas=4.",
     )
     add_trace_arguments(p)
     add_config_arguments(p)
     p.add_argument("--policies", required=True, help="comma list of policies, e.g. kpa,hpa,fixed,keepalive")
-    p.add_argument("--param", dest="params", action="append", default=[], metavar="POLICY.KEY=VALUE",
-                   help="a policy parameter (repeatable)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random streams (default 0)")
-    p.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: the whole trace)")
+    add_param_argument(p)
+    add_run_arguments(p)
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
-    p.add_argument("--plot", type=Path, default=None, help="write the policies' timelines side by side (PNG, SVG, PDF)")
+    p.add_argument("--plot", type=figure("--plot"), default=None,
+                   help="write the policies' timelines side by side (PNG, SVG, PDF, ...)")
     p.add_argument("--invocations", default="sync", metavar="sync,async",
                    help="run every policy synchronously, asynchronously (through a queue), or both")
     add_async_arguments(p, flag=False)
@@ -47,8 +47,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ..compare import compare, parse_policy_params
 
     names = [n.strip() for n in args.policies.split(",") if n.strip()]
@@ -60,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     modes = [m.strip() for m in args.invocations.split(",") if m.strip()]
     if not modes or any(m not in ("sync", "async") for m in modes) or len(set(modes)) != len(modes):
         raise ConfigError(f"--invocations {args.invocations!r}: give sync, async, or sync,async")
+    check_async_options(args, "async" in modes, "--invocations async (or sync,async)")
     invocation = invocation_from(args) if "async" in modes else None
     configs, platform = build_batch(args)
     trace = load_trace(args)
@@ -73,8 +72,6 @@ def run(args: argparse.Namespace) -> int:
     keys = list(table.columns[2 : table.columns.get_loc("requests")])
     extra = [c for c in ("async_completed", "dead_lettered", "retries", "completion_p50_s", "completion_p99_s")
              if c in table]
-    shown = table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *_SHOWN, *extra]]
-    with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
-        print(shown.to_string(index=False))
+    print(format_table(table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *_SHOWN, *extra]]))
     write_outputs(cmp, table, args)
     return 0

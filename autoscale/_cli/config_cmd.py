@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..config import resolve
-from ..errors import ConfigError
+from .options import parse_assignments
 
 __all__ = ["register"]
 
@@ -47,13 +47,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _parse_overrides(items: list[str]) -> dict[str, str]:
-    overrides: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set stable-window=90s")
-        overrides[key.strip()] = value  # a repeated key: the last one wins
-    return overrides
+    return {key: value for key, (value,) in parse_assignments(items, "--set", lists=False)}
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from .options import SECONDS_SYNTAX, figure, parse_assignments, parse_policy_text, positive, seconds, whole
+from .table import format_table
 
 #: Summary columns printed on the terminal (the CSV has them all).
 _SHOWN = (
@@ -50,23 +52,44 @@ def register(subparsers) -> None:
     )
     add_trace_arguments(p)
     add_config_arguments(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the random streams (default 0)")
-    p.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: the whole trace)")
-    p.add_argument("--policy", default="kpa", help="scaling policy (default kpa; see autoscale compare --help)")
-    p.add_argument("--param", dest="params", action="append", default=[], metavar="POLICY.KEY=VALUE",
-                   help="a policy parameter (repeatable)")
+    add_run_arguments(p)
+    p.add_argument("--policy", default="kpa", metavar="NAME[:PARAM=VALUE...]",
+                   help="scaling policy, optionally with parameters (default kpa; see autoscale compare --help)")
+    add_param_argument(p)
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
-    p.add_argument("--plot", type=Path, default=None, help="write the timeline of the first configuration")
+    p.add_argument("--plot", type=figure("--plot"), default=None,
+                   help="write the timeline of the first configuration (PNG, SVG, PDF, ...)")
     add_async_arguments(p)
     many = p.add_argument_group("several services or revisions")
     many.add_argument("--per-function", action="store_true",
                       help="replay every function of the trace as its own service, all in one batch")
     many.add_argument("--route", type=Path, default=None, metavar="FILE",
                       help="a YAML file of revisions and traffic (split, tags, schedule, rollout) for the service")
-    many.add_argument("--activator-pool", type=int, default=None, metavar="N",
+    many.add_argument("--activator-pool", type=whole("--activator-pool", 1), default=None, metavar="N",
                       help="requests the shared activator pool holds at once (default: no limit)")
     p.set_defaults(func=run)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--seed`` and ``--duration``, shared by ``run`` and ``compare``."""
+    parser.add_argument("--seed", type=whole("--seed"), default=0, help="seed of the random streams (default 0)")
+    parser.add_argument("--duration", type=seconds("--duration"), default=None,
+                        help=f"time to simulate, {SECONDS_SYNTAX} (default: the whole trace)")
+
+
+def add_param_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--param", dest="params", action="append", default=[], metavar="POLICY.KEY=VALUE",
+                        help="a policy parameter, also POLICY:KEY=VALUE, '-' or '_' in KEY; seconds take "
+                             "units (keepalive.keep_alive=5m); repeatable")
+
+
+#: The asynchronous options (attribute, option, default); their argparse default is None: "not given".
+_ASYNC_OPTIONS = (
+    ("async_concurrency", "--async-concurrency", 0), ("async_rate", "--async-rate", float("inf")),
+    ("retries", "--retries", 10), ("backoff_delay", "--backoff-delay", 0.2),
+    ("backoff_policy", "--backoff-policy", "exponential"),
+)
 
 
 def add_async_arguments(parser: argparse.ArgumentParser, flag: bool = True) -> None:
@@ -75,45 +98,54 @@ def add_async_arguments(parser: argparse.ArgumentParser, flag: bool = True) -> N
     if flag:
         g.add_argument("--async", dest="async_", action="store_true",
                        help="invoke through a queue: a dispatcher drains it, failures are retried, then dead-lettered")
-    g.add_argument("--async-concurrency", type=int, default=0, metavar="N",
+    g.add_argument("--async-concurrency", type=whole("--async-concurrency"), default=None, metavar="N",
                    help="invocations in flight at most (default 0: no limit)")
-    g.add_argument("--async-rate", type=float, default=float("inf"), metavar="R",
+    g.add_argument("--async-rate", type=positive("--async-rate"), default=None, metavar="R",
                    help="dispatches per second at most (default: no limit)")
-    g.add_argument("--retries", type=int, default=10, help="retries before dead-lettering (default 10)")
-    g.add_argument("--backoff-delay", default="0.2s", help="backoff delay (default 0.2s)")
-    g.add_argument("--backoff-policy", default="exponential", choices=("exponential", "linear"))
+    g.add_argument("--retries", type=whole("--retries"), default=None,
+                   help="retries before dead-lettering (default 10)")
+    g.add_argument("--backoff-delay", type=seconds("--backoff-delay", inclusive=True), default=None,
+                   help=f"backoff delay, {SECONDS_SYNTAX} (default 0.2s)")
+    g.add_argument("--backoff-policy", default=None, choices=("exponential", "linear"),
+                   help="(default exponential)")
+
+
+def check_async_options(args, used: bool, how: str) -> None:
+    """Refuse asynchronous options given for a synchronous run; ``how`` says how to ask for one."""
+    given = [option for attr, option, _ in _ASYNC_OPTIONS if getattr(args, attr) is not None]
+    if given and not used:
+        raise ConfigError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to asynchronous "
+                          f"invocation; add {how}")
 
 
 def invocation_from(args):
     """The :class:`autoscale.invocation.Async` the options describe."""
-    from ..config import parse_duration
     from ..invocation import Async
 
-    return Async(concurrency=args.async_concurrency, rate=args.async_rate, retries=args.retries,
-                 backoff_delay=parse_duration(args.backoff_delay, "backoff-delay"),
-                 backoff_policy=args.backoff_policy)
+    kw = {attr: default if getattr(args, attr) is None else getattr(args, attr)
+          for attr, _, default in _ASYNC_OPTIONS}
+    return Async(concurrency=kw["async_concurrency"], rate=kw["async_rate"], retries=kw["retries"],
+                 backoff_delay=kw["backoff_delay"], backoff_policy=kw["backoff_policy"])
 
 
-def parse_sets(items: list[str]) -> list[tuple[str, list[str]]]:
-    """``["a=1,2", "b=x"]`` -> ``[("a", ["1", "2"]), ("b", ["x"])]``, keeping the order given."""
-    out: dict[str, list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE[,VALUE...]")
-        values = [v.strip() for v in value.split(",")]
-        if any(v == "" for v in values):
-            raise ConfigError(f"--set {item!r}: empty value in the list")
-        out[key.strip()] = values
-    return list(out.items())
+def policy_from(args):
+    """The policy of ``--policy NAME[:PARAM=VALUE...]`` and ``--param``."""
+    from ..compare import parse_policy_params
+
+    name, inline = parse_policy_text(args.policy, "--policy")
+    for key, values in inline:
+        if len(values) > 1:
+            raise ConfigError(f"--policy {args.policy}: {key} takes one value; sweep several with "
+                              f"autoscale sweep --policy {args.policy}")
+    return parse_policy_params([name], [f"{name}.{k}={v[0]}" for k, v in inline] + list(args.params))[name]
 
 
 def build_batch(args):
     """The configurations and the platform named by ``--configmap``, ``--service`` and ``--set``."""
-    from ..config import parse_duration, resolve
+    from ..config import parse_seconds, resolve
     from ..platform import ColdStart, Platform
 
-    sets = parse_sets(args.sets)
+    sets = parse_assignments(args.sets, "--set")
     platform_sets = [(k, v) for k, v in sets if k in _PLATFORM_KEYS]
     config_sets = [(k, v) for k, v in sets if k not in _PLATFORM_KEYS]
     for key, values in platform_sets:
@@ -121,7 +153,7 @@ def build_batch(args):
             raise ConfigError(f"--set {key}: takes one value, not a list")
     platform_kw = {}
     for key, (value,) in platform_sets:
-        seconds = parse_duration(value, key)
+        seconds = parse_seconds(value, key)
         if key == "cold-start":
             platform_kw["cold_start"] = ColdStart.constant(seconds)
         else:
@@ -150,19 +182,18 @@ def load_trace(args):
 
 
 def run(args) -> int:
-    import pandas as pd
-
-    from ..compare import parse_policy_params
     from ..engine import replay
 
-    configs, platform = build_batch(args)
-    trace = load_trace(args)
-    policy = parse_policy_params([args.policy], args.params)[args.policy]
-    invocation = invocation_from(args) if args.async_ else None
-    if args.per_function or args.route is not None:
-        return _run_many(args, trace, configs, platform, policy, invocation)
-    if args.activator_pool is not None:
+    check_async_options(args, args.async_, "--async")
+    many = args.per_function or args.route is not None
+    if args.activator_pool is not None and not many:
         raise ConfigError("--activator-pool applies to --per-function and --route runs")
+    policy = policy_from(args)
+    configs, platform = build_batch(args)
+    invocation = invocation_from(args) if args.async_ else None
+    if many:
+        return _run_many(args, configs, platform, policy, invocation)
+    trace = load_trace(args)
     result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
                     timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"),
                     invocation=invocation)
@@ -170,9 +201,7 @@ def run(args) -> int:
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
     keys = list(table.columns[2 : table.columns.get_loc("requests")])  # the keys that vary in the batch
-    shown = table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]
-    with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format", "{:.4g}".format):
-        print(shown.to_string(index=False) if len(shown) > 1 else shown.T.to_string(header=False))
+    print(format_table(table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]))
     write_outputs(result, table, args)
     return 0
 
@@ -181,32 +210,33 @@ _SHOWN_MANY = ("requests", "completed", "status_503", "status_504", "latency_p50
                "cold_start_delayed", "pod_seconds", "peak_pods")
 
 
-def _run_many(args, trace, configs, platform, policy, invocation) -> int:
+def _run_many(args, configs, platform, policy, invocation) -> int:
     """``--per-function`` (each function a service) or ``--route`` (the service's revisions)."""
-    import pandas as pd
-
     from ..services import replay_route, replay_services
 
     if args.per_function and args.route is not None:
         raise ConfigError("--per-function and --route cannot be combined")
     if len(configs) != 1:
         raise ConfigError("--per-function and --route take one configuration: give each --set one value")
+    if args.out is not None and args.out.suffix != ".csv":
+        raise ConfigError(f"--out {args.out}: with --per-function or --route, write a .csv file")
+    if args.route is not None:
+        if invocation is not None:
+            raise ConfigError("--async is not available with --route")
+        from ..config import resolve
+        from ..routing import load_route
+
+        base = {k: v[0] for k, v in parse_assignments(args.sets, "--set") if k not in _PLATFORM_KEYS}
+        raw, route = load_route(args.route)
+        revisions = {name: resolve(configmap=args.configmap, service=args.service, overrides={**base, **keys}).config
+                     for name, keys in raw.items()}
+    trace = load_trace(args)
     plot = args.plot is not None
     if args.per_function:
         run = replay_services(trace, configs[0], policy=policy, platform=platform, seed=args.seed,
                               duration=args.duration, timeseries=plot, activator_pool=args.activator_pool,
                               invocation=invocation)
     else:
-        if invocation is not None:
-            raise ConfigError("--async is not available with --route")
-        from ..config import resolve
-        from ..routing import load_route
-
-        base = {k: v[0] for k, v in parse_sets(args.sets)} if args.sets else {}
-        base = {k: v for k, v in base.items() if k not in _PLATFORM_KEYS}
-        raw, route = load_route(args.route)
-        revisions = {name: resolve(configmap=args.configmap, service=args.service, overrides={**base, **keys}).config
-                     for name, keys in raw.items()}
         run = replay_route(trace, revisions, route, policy=policy, platform=platform, seed=args.seed,
                            duration=args.duration, timeseries=plot, activator_pool=args.activator_pool)
     table = run.summary
@@ -216,15 +246,11 @@ def _run_many(args, trace, configs, platform, policy, invocation) -> int:
     shown = table[[kind, *[c for c in _SHOWN_MANY if c in table], *[c for c in ("activator_rejected",) if c in table]]]
     if kind == "service":
         shown = shown.assign(service=[n if len(n) <= 16 else n[:13] + "..." for n in shown["service"]])
-    with pd.option_context("display.width", 200, "display.max_columns", 40, "display.max_rows", 40,
-                           "display.float_format", "{:.4g}".format):
-        print(shown.head(30).to_string(index=False))
-        if len(shown) > 30:
-            print(f"... {len(shown) - 30} more {kind}s (--out writes them all)")
-        print(run.cluster.drop(columns=["scope"]).to_string(index=False))
+    print(format_table(shown.head(30)))
+    if len(shown) > 30:
+        print(f"... {len(shown) - 30} more {kind}s (--out writes them all)")
+    print(format_table(run.cluster.drop(columns=["scope"])))
     if args.out is not None:
-        if args.out.suffix != ".csv":
-            raise ConfigError(f"--out {args.out}: with --per-function or --route, write a .csv file")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
         cluster = args.out.with_name(args.out.stem + "-" + ("cluster" if kind == "service" else "service") + ".csv")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, TraceError
-from .run_cmd import parse_sets
+from .options import SECONDS_SYNTAX, parse_assignments, parse_policy_text, seconds, whole
 
 __all__ = ["register", "run", "parse_random", "parse_policy", "build_sweep"]
 
@@ -18,8 +18,11 @@ examples:
       --grid stable-window=30s,60s,120s --seeds 3 --out sweeps/tbc
   autoscale sweep --trace azure2019-10 --functions 10 --random target=1:100:log \\
       --random target-burst-capacity=0,-1 --samples 64 --workers 2 --out sweeps/azure
-  autoscale sweep --trace default --policy kpa --policy keepalive:keep-alive=60,600 \\
+  autoscale sweep --trace default --policy kpa --policy keepalive:keep-alive=1m,10m \\
       --set container-concurrency=1 --out sweeps/policies
+
+A --set with a comma list sweeps it as --grid does. Policy parameters read as in run and
+compare: keepalive.keep_alive=60 and keepalive:keep-alive=1m name the same parameter.
 
 Run the same command again to continue an interrupted sweep: finished batches are kept.
 """
@@ -41,7 +44,7 @@ def register(subparsers) -> None:
     t.add_argument("--function", dest="function_ids", action="append", default=None, metavar="ID",
                    help="replay this function of a multi-function trace as its own trace (a name, unique "
                         "prefix or index); repeat for several")
-    t.add_argument("--functions", type=int, default=None, metavar="N",
+    t.add_argument("--functions", type=whole("--functions", 1), default=None, metavar="N",
                    help="replay each of the first N functions of a multi-function trace as its own trace")
     t.add_argument("--format", default=None, help="trace file format (sniffed when omitted)")
     t.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
@@ -54,58 +57,47 @@ def register(subparsers) -> None:
     c.add_argument("--random", action="append", default=[], metavar="KEY=LOW:HIGH[:log]|KEY=V1,V2,...",
                    help="draw KEY uniformly from a range (whole numbers when both ends are whole; ':log' for "
                         "log-uniform) or from a list; needs --samples")
-    c.add_argument("--samples", type=int, default=None, metavar="N", help="configurations to draw for --random")
-    c.add_argument("--sample-seed", type=int, default=0, metavar="S", help="seed of the --random draws (default 0)")
+    c.add_argument("--samples", type=whole("--samples", 1), default=None, metavar="N",
+                   help="configurations to draw for --random")
+    c.add_argument("--sample-seed", type=whole("--sample-seed"), default=0, metavar="S",
+                   help="seed of the --random draws (default 0)")
     c.add_argument("--points", type=Path, default=None, metavar="FILE",
                    help="a CSV file of configurations: one column per key, one row per configuration "
                         "(an empty cell keeps the default)")
-    c.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="a value every configuration shares")
+    c.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=V1[,V2...]",
+                   help="a value every configuration shares; a comma list is swept as by --grid")
     c.add_argument("--configmap", type=Path, default=None, help="a config-autoscaler ConfigMap (YAML)")
     c.add_argument("--service", type=Path, default=None, help="a Knative Service manifest (YAML)")
 
     r = p.add_argument_group("runs")
     r.add_argument("--policy", dest="policies", action="append", default=None,
                    metavar="NAME[:PARAM=V1,V2,...]",
-                   help="a scaling policy (kpa, hpa, fixed, keepalive, ...), with parameters to sweep; "
-                        "repeat for several (default kpa)")
+                   help="a scaling policy (kpa, hpa, fixed, keepalive, ...), with parameters to sweep "
+                        "(NAME.PARAM= also reads); repeat for several (default kpa)")
+    r.add_argument("--param", dest="params", action="append", default=[], metavar="POLICY.KEY=V1[,V2...]",
+                   help="values to sweep of a parameter of a --policy (also POLICY:KEY=...; seconds take units: "
+                        "keepalive.keep_alive=1m,10m); repeatable")
     seeds = r.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="run seeds 0 .. N-1")
-    seeds.add_argument("--seed", dest="seed_list", type=int, action="append", default=None, metavar="S",
+    seeds.add_argument("--seeds", type=whole("--seeds", 1), default=None, metavar="N", help="run seeds 0 .. N-1")
+    seeds.add_argument("--seed", dest="seed_list", type=whole("--seed"), action="append", default=None, metavar="S",
                        help="run this seed; repeat for several (default 0)")
-    r.add_argument("--duration", type=float, default=None, help="seconds to simulate (default: each whole trace)")
+    r.add_argument("--duration", type=seconds("--duration"), default=None,
+                   help=f"time to simulate, {SECONDS_SYNTAX} (default: each whole trace)")
 
     x = p.add_argument_group("execution")
     x.add_argument("--out", type=Path, required=True, metavar="DIR",
                    help="output folder: sweep.json, batches/, and results.csv at the end")
-    x.add_argument("--batch-size", type=int, default=None, metavar="N",
+    x.add_argument("--batch-size", type=whole("--batch-size", 1), default=None, metavar="N",
                    help="configurations per replay call (default 256)")
     x.add_argument("--extend", action="store_true",
                    help="accept a folder holding another sweep, keeping its finished runs that this one contains")
     dask = x.add_mutually_exclusive_group()
-    dask.add_argument("--workers", type=int, default=None, metavar="N",
+    dask.add_argument("--workers", type=whole("--workers", 1), default=None, metavar="N",
                       help="run batches on a local Dask cluster of N single-threaded worker processes")
     dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="run batches on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-
-
-def _pairs(items: list[str], option: str) -> list[tuple[str, list[str]]]:
-    """``run --set``'s KEY=V1,V2 parser, with errors naming ``option``."""
-    try:
-        return parse_sets(items)
-    except ConfigError as e:
-        raise ConfigError(str(e).replace("--set", option, 1)) from None
-
-
-def _number_or_duration(text: str, key: str) -> float:
-    from ..config import parse_duration
-
-    try:
-        return float(text)
-    except ValueError:
-        return parse_duration(text, key)
 
 
 def parse_random(items: list[str]) -> dict:
@@ -115,15 +107,16 @@ def parse_random(items: list[str]) -> dict:
     a decimal point (``1:100``, ``30s:300s``), reals otherwise (``0.5:2``, ``1.0:100``);
     ``:log`` draws log-uniformly. Range ends are numbers or durations (seconds).
     """
+    from ..config import parse_seconds
     from ..sweep import Uniform
 
     space = {}
-    for key, values in _pairs(items, "--random"):
+    for key, values in parse_assignments(items, "--random"):
         if len(values) == 1 and ":" in values[0]:
             parts = values[0].split(":")
             if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "log"):
                 raise ConfigError(f"--random {key}={values[0]}: expected LOW:HIGH or LOW:HIGH:log")
-            low, high = (_number_or_duration(v, key) for v in parts[:2])
+            low, high = (parse_seconds(v, key) for v in parts[:2])
             written_whole = not any(ch in v.lower() for v in parts[:2] for ch in ".e")
             whole = written_whole and low.is_integer() and high.is_integer()
             space[key] = Uniform(low, high, log=len(parts) == 3, integer=whole)
@@ -132,46 +125,59 @@ def parse_random(items: list[str]) -> dict:
     return space
 
 
-def _literal(text: str):
-    """A policy parameter from the command line: int, float, bool, None, duration (s) or str."""
-    from ..config import parse_duration
-
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    try:
-        return parse_duration(text, "policy parameter")
-    except ConfigError:
-        return text
-
-
-def parse_policy(text: str) -> list[tuple[str, dict]]:
+def parse_policy(text: str, params: list[str] = ()) -> list[tuple[str, dict]]:
     """``"keepalive:keep-alive=60,600"`` -> ``[("keepalive", {"keep_alive": 60}), ("keepalive", {"keep_alive": 600})]``.
 
-    Parameters are separated by ``:``; a comma list sweeps a parameter (the cross
-    product of the lists); ``-`` in a parameter name reads as ``_``.
+    After the name, ``.`` or ``:`` starts the parameters, and ``:`` separates them; a
+    comma list sweeps a parameter (the cross product of the lists); ``-`` in a
+    parameter name reads as ``_``; ``params`` (``--param`` items of this policy, as
+    ``KEY=V1,V2``) add parameters. Values are read as the policy takes them
+    (:func:`autoscale.policies.parse_param`: seconds as ``60``, ``90s`` or ``10m``).
     """
-    name, *specs = text.split(":")
-    name = name.strip()
-    if not name:
-        raise ConfigError(f"--policy {text!r}: expected NAME[:PARAM=V1,V2,...]")
-    params = _pairs(specs, f"--policy {name}:")
-    keys = [k.replace("-", "_") for k, _ in params]
-    return [(name, dict(zip(keys, (_literal(v) for v in combo))))
-            for combo in itertools.product(*(v for _, v in params))]
+    from ..policies import parse_param
+
+    name, inline = parse_policy_text(text, "--policy")
+    pairs = [(key, values, f"--policy {text}") for key, values in inline]
+    for key, values in parse_assignments(list(params), f"--param {name}."):
+        pairs.append((key.replace("-", "_"), values, f"--param {name}.{key}={','.join(values)}"))
+    for i, (key, _, where) in enumerate(pairs):
+        earlier = [w for k, _, w in pairs[:i] if k == key]
+        if earlier:
+            raise ConfigError(f"policy {name}: {key} is given twice ({earlier[0]} and {where}); give it once")
+    typed = []
+    for key, values, where in pairs:
+        try:
+            typed.append([parse_param(name, key, v) for v in values])
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return [(name, dict(combo)) for combo in itertools.product(*typed)]
+
+
+def _policies(args) -> list[tuple[str, dict]]:
+    """The policies of ``--policy`` (default kpa), each with its ``--param`` values."""
+    texts = args.policies or ["kpa"]
+    names = [parse_policy_text(t, "--policy")[0] for t in texts]
+    by_policy: dict[str, list[str]] = {}
+    from ..policies import split_param
+
+    for item in args.params:
+        name, key, value = split_param(item)
+        if name not in names:
+            raise ConfigError(f"--param {item!r}: policy {name!r} is not among --policy ({', '.join(names)})")
+        by_policy.setdefault(name, []).append(f"{key}={value}")
+    return [p for text, name in zip(texts, names) for p in parse_policy(text, by_policy.get(name, []))]
 
 
 def _read_points(path: Path) -> list[dict]:
     import pandas as pd
 
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"--points {path}: line 1: the file is empty; a header row of keys is expected, "
+                          "then one row per configuration") from None
+    except pd.errors.ParserError as exc:
+        raise ConfigError(f"--points {path}: not a comma-separated table ({exc})") from None
     if frame.empty:
         raise ConfigError(f"--points {path}: no configurations (a header row, then one row per configuration)")
     return [{k: v.strip() for k, v in row.items() if v.strip() != ""} for row in frame.to_dict("records")]
@@ -195,8 +201,21 @@ def build_sweep(args):
     from ..sweep import DEFAULT_BATCH_SIZE, Grid, Points, Sample, Sweep
 
     axes = []
-    if args.grid:
-        axes.append(Grid(dict(_pairs(args.grid, "--grid"))))
+    grid = parse_assignments(args.grid, "--grid")
+    fixed = {}
+    for key, values in parse_assignments(args.sets, "--set"):
+        if len(values) > 1:
+            grid.append((key, values))  # a comma list sweeps, as run --set does
+        else:
+            fixed[key] = values[0]
+    gridded = {}
+    for key, values in grid:
+        if key in gridded:
+            raise ConfigError(f"{key} is given to --grid ({key}={','.join(gridded[key])}) and to --set "
+                              f"({key}={','.join(values)}); give a key once")
+        gridded[key] = values
+    if gridded:
+        axes.append(Grid(gridded))
     if args.random:
         if args.samples is None:
             raise ConfigError("--random needs --samples N (how many configurations to draw)")
@@ -205,20 +224,13 @@ def build_sweep(args):
         raise ConfigError("--samples draws the --random keys; give at least one --random KEY=...")
     if args.points is not None:
         axes.append(Points(_read_points(args.points)))
-    fixed = {}
-    for key, values in _pairs(args.sets, "--set"):
-        if len(values) > 1:
-            raise ConfigError(f"--set {key}: takes one value; sweep a list with --grid {key}={','.join(values)}")
-        fixed[key] = values[0]
     if args.function_ids and args.functions is not None:
         raise ConfigError("give --function IDs or --functions N, not both")
     functions = args.functions
     if args.function_ids:
         functions = tuple(int(f) if f.isdigit() and len(f) < 6 else f for f in args.function_ids)
-    policies = [p for text in (args.policies or ["kpa"]) for p in parse_policy(text)]
+    policies = _policies(args)
     if args.seeds is not None:
-        if args.seeds < 1:
-            raise ConfigError(f"--seeds {args.seeds}: must be >= 1")
         seeds = range(args.seeds)
     else:
         seeds = args.seed_list or [0]

@@ -171,6 +171,9 @@ class Policy:
     ``wakes``
         Tick at once, off schedule, when a request reaches a configuration the policy
         wants at zero pods (the KPA's poke from the activator).
+    ``durations``
+        The constructor's parameters that are seconds: the command line reads them as
+        a plain number of seconds or with a unit (``90s``, ``5m``, ``1h``).
     """
 
     name: str = "policy"
@@ -179,6 +182,7 @@ class Policy:
     routing: str = "direct"
     on_demand: bool = False
     wakes: bool = False
+    durations: tuple[str, ...] = ()
 
     def start(self, ctx: Context) -> Any:
         """The policy's state at time 0 (anything; ``None`` by default)."""

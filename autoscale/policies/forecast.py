@@ -42,6 +42,7 @@ class Forecast(Policy):
     """
 
     name = "forecast"
+    durations = ("period", "horizon")
     routing = "direct"
     wakes = True
 

@@ -53,6 +53,7 @@ class HPA(Policy):
     """
 
     name = "hpa"
+    durations = ("window", "sync_period", "scale_down_stabilisation")
     routing = "direct"
 
     def __init__(self, metric: str = "concurrency", target: float | None = None, target_utilisation: float = 0.8,

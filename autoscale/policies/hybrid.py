@@ -57,6 +57,7 @@ class Hybrid(Policy):
     """
 
     name = "hybrid"
+    durations = ("bin", "range_")
     period = 1
     routing = "activator"
     on_demand = True

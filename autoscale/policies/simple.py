@@ -48,6 +48,7 @@ class KeepAlive(Policy):
     """
 
     name = "keepalive"
+    durations = ("keep_alive",)
     period = 1
     routing = "activator"
     on_demand = True

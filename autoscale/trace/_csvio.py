@@ -24,6 +24,8 @@ __all__ = ["read_table", "numbers", "text_column", "cell"]
 
 def _check_layout(data: bytes, where: str) -> bytes:
     """Validate field counts per line; return the data without trailing blank lines."""
+    if not data.strip():
+        raise TraceError(f"{where}: line 1: the file is empty; a header row is expected")
     buf = np.frombuffer(data, dtype=np.uint8)
     newline = np.flatnonzero(buf == 10)
     starts = np.concatenate([[0], newline + 1])

@@ -1,0 +1,151 @@
+"""Reading command-line values: every option is checked before any work starts, and an error names the option.
+
+Scalar options are checked by argparse as it parses (their ``type=`` below), so a bad
+``--duration`` or ``--seed`` ends the command before a trace is loaded. ``KEY=V1,V2``
+options (``--set``, ``--grid``, ``--random``) share one reader that refuses a key given
+twice and a value listed twice. Policy parameters read the same everywhere:
+``POLICY.KEY=VALUE`` or ``POLICY:KEY=VALUE``, with ``-`` or ``_`` in the key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from ..errors import ConfigError
+
+__all__ = [
+    "seconds", "whole", "positive", "figure", "parse_assignments", "parse_policy_text",
+]
+
+#: How a time is written on the command line (help texts and messages).
+SECONDS_SYNTAX = "a number of seconds or a duration such as 90s, 5m or 1h"
+
+
+def seconds(option: str, *, minimum: float = 0.0, inclusive: bool = False):
+    """An argparse ``type``: seconds as ``90``, ``90s``, ``5m`` or ``1h``, finite and above ``minimum``.
+
+    >>> seconds("--duration")("5m")
+    300.0
+    """
+    from ..config import parse_seconds
+
+    bound = f"{'>=' if inclusive else '>'} {minimum:g} s"
+    name = option.lstrip("-")
+
+    def read(text: str) -> float:
+        try:
+            value = parse_seconds(text, name)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if not (math.isfinite(value) and (value >= minimum if inclusive else value > minimum)):
+            raise argparse.ArgumentTypeError(f"{name} = {text}, must be finite and {bound} "
+                                             f"({SECONDS_SYNTAX})")
+        return value
+
+    read.__name__ = "seconds"
+    return read
+
+
+def whole(option: str, minimum: int = 0):
+    """An argparse ``type``: a whole number ``>= minimum``.
+
+    >>> whole("--seed")("7")
+    7
+    """
+    name = option.lstrip("-")
+
+    def read(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} = {text}, must be a whole number >= {minimum}")
+        return value
+
+    read.__name__ = "whole number"
+    return read
+
+
+def positive(option: str):
+    """An argparse ``type``: a number > 0 (``inf`` allowed: no limit)."""
+    name = option.lstrip("-")
+
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{name} = {text}, must be a number > 0 (inf: no limit)")
+        return value
+
+    read.__name__ = "number"
+    return read
+
+
+def figure(option: str):
+    """An argparse ``type``: a figure path whose extension matplotlib writes (``.png``, ``.svg``, ``.pdf``, ...)."""
+
+    def read(text: str) -> Path:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        path = Path(text)
+        known = sorted(FigureCanvasBase.get_supported_filetypes())
+        ext = path.suffix[1:].lower()
+        if ext not in known:
+            what = f"unknown figure format .{ext}" if ext else "no extension to name the figure format"
+            raise argparse.ArgumentTypeError(f"{text}: {what}; use one of "
+                                             f"{', '.join('.' + k for k in known)}")
+        return path
+
+    read.__name__ = "figure"
+    return read
+
+
+def parse_assignments(items: list[str], option: str, *, lists: bool = True) -> list[tuple[str, list[str]]]:
+    """``["a=1,2", "b=x"]`` -> ``[("a", ["1", "2"]), ("b", ["x"])]``, in the order given.
+
+    A key given twice (``--set a=1 --set a=2``) and a value listed twice (``a=1,1``) are
+    errors naming ``option``, the key and the values; so is a list when ``lists`` is false.
+
+    >>> parse_assignments(["target=10,20", "stable-window=90s"], "--set")
+    [('target', ['10', '20']), ('stable-window', ['90s'])]
+    """
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"{option} {item}: expected KEY=VALUE" + ("[,VALUE...]" if lists else ""))
+        values = [v.strip() for v in value.split(",")] if lists else [value.strip()]
+        if any(v == "" for v in values):
+            raise ConfigError(f"{option} {item}: empty value" + (" in the list" if lists else ""))
+        twice = [v for i, v in enumerate(values) if v in values[:i]]
+        if twice:
+            raise ConfigError(f"{option} {key}={value}: {twice[0]} is listed twice; give each value once")
+        if key in out:
+            raise ConfigError(f"{option} {key} is given twice ({key}={','.join(out[key])} and {key}={value}); "
+                              "give a key once" + (", with a comma list for several values" if lists else ""))
+        out[key] = values
+    return list(out.items())
+
+
+def parse_policy_text(text: str, option: str) -> tuple[str, list[tuple[str, list[str]]]]:
+    """``"keepalive:keep-alive=60,600"`` -> ``("keepalive", [("keep_alive", ["60", "600"])])``.
+
+    After the name, ``.`` or ``:`` starts the parameters; further parameters follow ``:``.
+    """
+    cut = min((i for i in (text.find("."), text.find(":")) if i >= 0), default=len(text))
+    name, rest = text[:cut].strip(), text[cut + 1:]
+    if not name:
+        raise ConfigError(f"{option} {text!r}: expected NAME[:PARAM=V1,V2,...]")
+    specs = rest.split(":") if rest.strip() else []
+    pairs = parse_assignments(specs, f"{option} {name}:")
+    keys = [k.replace("-", "_") for k, _ in pairs]
+    twice = [k for i, k in enumerate(keys) if k in keys[:i]]
+    if twice:
+        raise ConfigError(f"{option} {text!r}: parameter {twice[0]} is given twice")
+    return name, list(zip(keys, (v for _, v in pairs)))
