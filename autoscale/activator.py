@@ -15,30 +15,31 @@ import numba as nb
 
 from ._numba import LEAF
 from ._state import (
-    CF_RR_ADDR, CI_AHEAD, CI_ALEN, CI_ON_DEMAND, CI_PHIGH, PF_ADDR, PF_CREATED, PI_ACT, PI_STATE, READY, RS_ROUTE,
-    _INLINE, _act_conc, _below, _uniform,
+    CF_RR_ADDR, CI_AHEAD, CI_ALEN, CI_NREADY, CI_ON_DEMAND, CI_PHIGH, PF_ADDR, PF_CREATED, PI_ACT, PI_STATE, READY,
+    RS_ROUTE, _INLINE, _act_conc, _below, _uniform,
 )
 from .queueproxy import _admit
 
 
 @nb.njit(**_INLINE)
-def _pick_ready(pi, rng, b, npods):
-    """A ready pod chosen uniformly at random (the Kubernetes service), or -1."""
-    n = npods
-    nready = 0
-    for p in range(n):
-        if pi[b, PI_STATE, p] == READY:
-            nready += 1
-    if nready == 0:
-        return -1
-    k = _below(rng, b, RS_ROUTE, nready)
+def _kth_ready(pi, b, npods, k):
+    """The slot of the ``k``-th ready pod in slot order, or -1."""
     j = 0
-    for p in range(n):
+    for p in range(npods):
         if pi[b, PI_STATE, p] == READY:
             if j == k:
                 return p
             j += 1
     return -1
+
+
+@nb.njit(**_INLINE)
+def _pick_ready(pi, ci, rng, b):
+    """A ready pod chosen uniformly at random (the Kubernetes service), or -1."""
+    nready = ci[b, CI_NREADY]
+    if nready == 0:
+        return -1
+    return _kth_ready(pi, b, ci[b, CI_PHIGH], _below(rng, b, RS_ROUTE, nready))
 
 
 @nb.njit(**LEAF)
@@ -60,16 +61,11 @@ def _pick_activator(pf, pi, cf, ci, rng, b, cc):
                     best = p
         return best
     if cc == 0:
-        nready = 0
-        for p in range(npods):
-            if pi[b, PI_STATE, p] == READY:
-                nready += 1
+        nready = ci[b, CI_NREADY]
         if nready == 0:
             return -1
         if nready == 1:
-            for p in range(npods):
-                if pi[b, PI_STATE, p] == READY:
-                    return p
+            return _kth_ready(pi, b, npods, 0)
         k1 = _below(rng, b, RS_ROUTE, nready)
         k2 = _below(rng, b, RS_ROUTE, nready - 1)
         if k2 >= k1:

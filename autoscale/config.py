@@ -265,6 +265,20 @@ def parse_seconds(text: str, key: str = "duration") -> float:
     return ns / 1e9
 
 
+def first_repeat(values) -> int:
+    """The index of the first value equal to an earlier one, or -1 (a repeated key or grid value is refused).
+
+    >>> first_repeat([1, 2, 1]), first_repeat(["a", "b"])
+    (2, -1)
+    """
+    seen = []
+    for i, v in enumerate(values):
+        if v in seen:
+            return i
+        seen.append(v)
+    return -1
+
+
 def parse_bool(text: str, key: str = "bool") -> bool:
     """Parse Go bool syntax: 1, t, T, TRUE, true, True and 0, f, F, FALSE, false, False.
 

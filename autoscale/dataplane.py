@@ -58,7 +58,7 @@ def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, 
         ci[b, CI_COLD] += 1
     p = -1
     if ci[b, CI_INPATH] == 0:
-        p = _pick_ready(pi, rng, b, ci[b, CI_PHIGH])
+        p = _pick_ready(pi, ci, rng, b)
     if p >= 0:
         _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
                b, p, t, req, 0, cc, timeout)

@@ -138,6 +138,50 @@ def min_ready(pi, ri):
 
 
 @nb.njit(**LEAF)
+def _scale(pf, pi, rf, ri, now, desired, in_path):
+    """``scaler.go`` ``(*scaler).scale``: the scale the reconciler wants, and whether to apply it.
+
+    An unknown desired scale (-1) while the PA is not Activating comes back as it came,
+    not applied. Otherwise the scale bounds, then the scale-to-zero rules.
+    """
+    state = ri[RI_STATE]
+    activating = state == _ACTIVATING
+    if desired < 0 and not activating:
+        return -1, False  # metrics not ready yet: do nothing
+    reachable = pi[P_REACHABLE] != 0
+    lo = pi[P_MIN_SCALE] if reachable else 0
+    if pi[P_INITIAL_SCALE] > 1 and not ri[RI_INITIALIZED] and reachable:
+        lo = max(lo, pi[P_INITIAL_SCALE])
+    hi = pi[P_MAX_SCALE]
+    x = lo if desired < lo else (hi if hi != 0 and desired > hi else desired)
+    if x != 0:
+        return x, True
+    if pi[P_SCALE_TO_ZERO] == 0:
+        return 1, True  # enable-scale-to-zero = false turns every 0 into 1
+    elapsed = now - rf[RF_STATE_SINCE]
+    if activating:
+        # Give up (scale to 0) only after the activation timeout.
+        if elapsed > pf[P_ACTIVATION_TIMEOUT]:
+            return 0, True
+        return -1, False
+    if state == _ACTIVE:
+        # Hold one pod until the PA has been Active for a stable window; then want 0
+        # without touching the pods, which marks the PA Inactive.
+        if elapsed < pi[P_STABLE_WINDOW]:
+            return 1, True
+        return 0, False
+    # Inactive: remove the last pod once the activator is in the path and both the grace
+    # period (or the time already proxied) and the retention period allow.
+    probed = pf[P_TBC] == -1.0 or in_path
+    retention = pf[P_RETENTION] if reachable else 0.0
+    proxy_for = now - rf[RF_PROXY_SINCE] if ri[RI_MODE] == _PROXY else 0.0
+    grace = pf[P_GRACE]
+    remove = (elapsed >= max(grace, retention)) or (
+        not (retention > 0 and elapsed < retention) and grace - proxy_for <= 0)
+    return 0, probed and remove
+
+
+@nb.njit(**LEAF)
 def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
     """Reconcile one configuration at ``now`` (seconds). Returns ``(want, patched)``.
 
@@ -147,46 +191,7 @@ def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
     ``ri[RI_MODE]`` and the replicas in ``ri[RI_REPLICAS]``.
     """
     state = ri[RI_STATE]
-    reachable = pi[P_REACHABLE] != 0
-    # scaler.scale: bounds, then the scale-to-zero rules.
-    activating = state == _ACTIVATING
-    skip = desired < 0 and not activating  # metrics not ready: do nothing
-    lo = pi[P_MIN_SCALE] if reachable else 0
-    if pi[P_INITIAL_SCALE] > 1 and not ri[RI_INITIALIZED] and reachable:
-        lo = max(lo, pi[P_INITIAL_SCALE])
-    hi = pi[P_MAX_SCALE]
-    x = lo if desired < lo else (hi if hi != 0 and desired > hi else desired)
-    apply = not skip
-    zero = not skip and x == 0
-    elapsed = now - rf[RF_STATE_SINCE]
-    if zero and pi[P_SCALE_TO_ZERO] == 0:
-        x = 1  # enable-scale-to-zero = false turns every 0 into 1
-        zero = False
-    if zero:
-        if activating:
-            # Give up (scale to 0) only after the activation timeout.
-            apply = elapsed > pf[P_ACTIVATION_TIMEOUT]
-            if not apply:
-                x = -1
-        elif state == _ACTIVE:
-            # Hold one pod until the PA has been Active for a stable window; then want 0
-            # without touching the pods, which marks the PA Inactive.
-            apply = elapsed < pi[P_STABLE_WINDOW]
-            if apply:
-                x = 1
-        else:
-            # Inactive: remove the last pod once the activator is in the path and both the
-            # grace period (or the time already proxied) and the retention period allow.
-            probed = pf[P_TBC] == -1.0 or in_path
-            retention = pf[P_RETENTION] if reachable else 0.0
-            proxy_for = now - rf[RF_PROXY_SINCE] if ri[RI_MODE] == _PROXY else 0.0
-            grace = pf[P_GRACE]
-            remove = (elapsed >= max(grace, retention)) or (
-                not (retention > 0 and elapsed < retention) and grace - proxy_for <= 0)
-            apply = probed and remove
-            x = 0
-    apply = apply and not skip
-    want = -1 if skip else x  # scaler.scale returns the unknown scale as it came
+    want, apply = _scale(pf, pi, rf, ri, now, desired, in_path)
     patched = apply and want != ri[RI_REPLICAS]
     if patched:
         ri[RI_REPLICAS] = want

@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, parse_seconds, resolve
+from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, first_repeat, parse_seconds, resolve
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, TraceError
 from .platform import ColdStart, Platform
@@ -268,9 +268,9 @@ class Grid:
             values = tuple(_value(v, key) for v in _sequence(values, f"grid {key}"))
             if not values:
                 raise ConfigError(f"grid {key}: no values; give at least one")
-            twice = [v for i, v in enumerate(values) if v in values[:i]]
-            if twice:
-                raise ConfigError(f"grid {key}: {twice[0]!r} is listed twice; give each value once")
+            again = first_repeat(values)
+            if again >= 0:
+                raise ConfigError(f"grid {key}: {values[again]!r} is listed twice; give each value once")
             axes.append((key, values))
         object.__setattr__(self, "values", tuple(axes))
 

@@ -1,4 +1,6 @@
-"""Where the model follows Knative's own code beyond the decider: random streams, backend order, the reconciler.
+"""Where the model follows Knative's own code beyond the decider: random streams, backend order, reachability.
+
+The reconciler's rules on their own are in ``test_reconciler.py``.
 
 Each test is a timestamped scenario that states the Knative behaviour it checks and the
 source it comes from (knative/serving).
@@ -10,8 +12,12 @@ import numpy as np
 import pytest
 
 from autoscale import KPAConfig, replay
-from autoscale.reconciler import Reconciler
-from autoscale.spec import KPASpec
+from autoscale._state import (
+    CI_PHIGH, N_CF, N_CI, N_PF, N_PI, N_RS, PF_ADDR, PI_ACT, PI_STATE, READY, reset_rows,
+)
+from autoscale.activator import _pick_activator
+from autoscale.pods import _new_pod
+from autoscale.rng import STREAMS, SplitMix64, seed_states
 from autoscale.trace import synthetic
 from autoscale.trace.durations import Exponential
 
@@ -55,8 +61,6 @@ class TestBackendsInAddressOrder:
 
     @staticmethod
     def _pods(addresses, outstanding):
-        from autoscale._state import N_CF, N_CI, N_PF, N_PI, N_RS, PF_ADDR, PI_ACT, PI_STATE, READY, CI_PHIGH, \
-            reset_rows
         n = len(addresses)
         pf = np.zeros((1, N_PF, n))
         pi = np.zeros((1, N_PI, n), dtype=np.int64)
@@ -70,9 +74,6 @@ class TestBackendsInAddressOrder:
         return pf, pi, cf, ci, np.ones((1, N_RS), dtype=np.uint64)
 
     def test_first_available_takes_the_lowest_address_with_room(self):
-        from autoscale.activator import _pick_activator
-        from autoscale._state import PI_ACT
-
         pf, pi, cf, ci, rng = self._pods([0.7, 0.2, 0.5], [0, 0, 0])
         assert _pick_activator(pf, pi, cf, ci, rng, 0, 1) == 1  # not slot 0, the oldest
         pi[0, PI_ACT, 1] = 1
@@ -83,9 +84,6 @@ class TestBackendsInAddressOrder:
         assert _pick_activator(pf, pi, cf, ci, rng, 0, 1) == -1
 
     def test_round_robin_walks_the_addresses_and_skips_full_pods(self):
-        from autoscale.activator import _pick_activator
-        from autoscale._state import PI_ACT
-
         pf, pi, cf, ci, rng = self._pods([0.7, 0.2, 0.5, 0.9], [0, 0, 0, 4])
         picks = [_pick_activator(pf, pi, cf, ci, rng, 0, 4) for _ in range(6)]
         assert picks == [1, 2, 0, 1, 2, 0]  # slot 3 is full (4 outstanding)
@@ -94,10 +92,6 @@ class TestBackendsInAddressOrder:
 
 
 def test_every_pod_gets_its_own_random_address_at_creation():
-    from autoscale._state import N_CF, N_CI, N_PF, N_PI, N_RS, PF_ADDR, reset_rows
-    from autoscale.pods import _new_pod
-    from autoscale.rng import STREAMS, SplitMix64, seed_states
-
     pf = np.zeros((1, N_PF, 4))
     pi = np.zeros((1, N_PI, 4), dtype=np.int64)
     cf, ci = np.zeros((1, N_CF)), np.zeros((1, N_CI), dtype=np.int64)
@@ -108,18 +102,6 @@ def test_every_pod_gets_its_own_random_address_at_creation():
         _new_pod(0, float(k), pf, pi, ci, rng, *cs)
     twin = SplitMix64(int(seed_states(9)[STREAMS.index("address")]))
     assert pf[0, PF_ADDR].tolist() == [twin.uniform() for _ in range(4)]
-
-
-def test_unknown_scale_keeps_an_active_revision_and_its_pod():
-    # scaler.go (*scaler).scale returns -1 at once when the PA is not Activating, and
-    # kpa.go keeps the previous DesiredScale: the PA stays Active, no grace clock starts.
-    r = Reconciler(KPASpec.from_configs(KPAConfig()), now=0.0)
-    one = np.array([1])
-    r.reconcile(1.0, desired=one, ebc=np.array([-111]), ready=one, activator_in_path=np.array([True]))
-    out = r.reconcile(2.0, desired=np.array([-1]), ebc=np.array([-111]), ready=one,
-                      activator_in_path=np.array([True]))
-    assert int(out.want[0]) == -1 and r.state_names() == ["Active"]
-    assert int(r.replicas[0]) == 1 and int(r.desired_scale[0]) == 1
 
 
 def test_unreachable_revision_with_min_scale_lets_its_pod_go_after_a_stable_window():

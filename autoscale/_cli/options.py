@@ -114,6 +114,8 @@ def parse_assignments(items: list[str], option: str, *, lists: bool = True) -> l
     >>> parse_assignments(["target=10,20", "stable-window=90s"], "--set")
     [('target', ['10', '20']), ('stable-window', ['90s'])]
     """
+    from ..config import first_repeat
+
     out: dict[str, list[str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -123,9 +125,9 @@ def parse_assignments(items: list[str], option: str, *, lists: bool = True) -> l
         values = [v.strip() for v in value.split(",")] if lists else [value.strip()]
         if any(v == "" for v in values):
             raise ConfigError(f"{option} {item}: empty value" + (" in the list" if lists else ""))
-        twice = [v for i, v in enumerate(values) if v in values[:i]]
-        if twice:
-            raise ConfigError(f"{option} {key}={value}: {twice[0]} is listed twice; give each value once")
+        again = first_repeat(values)
+        if again >= 0:
+            raise ConfigError(f"{option} {key}={value}: {values[again]} is listed twice; give each value once")
         if key in out:
             raise ConfigError(f"{option} {key} is given twice ({key}={','.join(out[key])} and {key}={value}); "
                               "give a key once" + (", with a comma list for several values" if lists else ""))
@@ -138,14 +140,17 @@ def parse_policy_text(text: str, option: str) -> tuple[str, list[tuple[str, list
 
     After the name, ``.`` or ``:`` starts the parameters; further parameters follow ``:``.
     """
-    cut = min((i for i in (text.find("."), text.find(":")) if i >= 0), default=len(text))
+    from ..config import first_repeat
+    from ..policies import name_end
+
+    cut = name_end(text)
     name, rest = text[:cut].strip(), text[cut + 1:]
     if not name:
         raise ConfigError(f"{option} {text!r}: expected NAME[:PARAM=V1,V2,...]")
     specs = rest.split(":") if rest.strip() else []
     pairs = parse_assignments(specs, f"{option} {name}:")
     keys = [k.replace("-", "_") for k, _ in pairs]
-    twice = [k for i, k in enumerate(keys) if k in keys[:i]]
-    if twice:
-        raise ConfigError(f"{option} {text!r}: parameter {twice[0]} is given twice")
+    again = first_repeat(keys)
+    if again >= 0:
+        raise ConfigError(f"{option} {text!r}: parameter {keys[again]} is given twice")
     return name, list(zip(keys, (v for _, v in pairs)))

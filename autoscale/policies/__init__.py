@@ -30,8 +30,8 @@ from .oracle import Oracle
 from .simple import Fixed, KeepAlive
 
 __all__ = [
-    "Context", "FunctionPolicy", "Policy", "Signals", "as_policy", "check_policy", "get", "names", "parse_param", "split_param",
-    "register",
+    "Context", "FunctionPolicy", "Policy", "Signals", "as_policy", "check_policy", "get", "names", "name_end",
+    "parse_param", "split_param", "register",
     "KPA", "HPA", "Fixed", "KeepAlive", "Hybrid", "Forecast", "Oracle", "REGISTRY",
 ]
 
@@ -115,6 +115,15 @@ def _literal(text: str):
         return text.strip()
 
 
+def name_end(text: str) -> int:
+    """Where the policy name of ``POLICY.KEY...`` or ``POLICY:KEY...`` ends: the first ``.`` or ``:`` (or the length).
+
+    >>> name_end("keepalive:keep-alive=5m"), name_end("kpa")
+    (9, 3)
+    """
+    return min((i for i in (text.find("."), text.find(":")) if i >= 0), default=len(text))
+
+
 def split_param(item: str, option: str = "--param") -> tuple[str, str, str]:
     """``"keepalive.keep_alive=300"`` or ``"keepalive:keep-alive=300"`` -> ``("keepalive", "keep_alive", "300")`` (the key as written).
 
@@ -124,8 +133,8 @@ def split_param(item: str, option: str = "--param") -> tuple[str, str, str]:
     ('keepalive', 'keep-alive', '5m')
     """
     head, sep, value = item.partition("=")
-    cut = min((i for i in (head.find("."), head.find(":")) if i >= 0), default=-1)
-    name, key = (head[:cut].strip(), head[cut + 1:].strip()) if cut >= 0 else ("", "")
+    cut = name_end(head)
+    name, key = (head[:cut].strip(), head[cut + 1:].strip()) if cut < len(head) else ("", "")
     if not sep or not name or not key:
         raise ConfigError(f"{option} {item}: expected POLICY.KEY=VALUE (or POLICY:KEY=VALUE), "
                           "for example keepalive.keep_alive=300")
