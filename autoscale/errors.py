@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AutoscaleError", "ConfigError", "TraceError"]
+__all__ = ["AutoscaleError", "ConfigError", "TraceError", "FolderInUseError"]
 
 
 class AutoscaleError(Exception):
@@ -22,3 +22,20 @@ class TraceError(AutoscaleError, ValueError):
 
     The message names the file, the line, the field and what was expected.
     """
+
+
+class FolderInUseError(AutoscaleError):
+    """An output folder is locked by a sweep that is still running.
+
+    The message names the folder, the process holding it, its host and since when,
+    for example ``folder sweeps/tbc in use by pid 4242 on node-1 since
+    2026-12-02T12:00:00+00:00``. ``pid``, ``host`` and ``since`` hold the same values
+    (``None`` when the lock file cannot be read).
+    """
+
+    def __init__(self, message: str, pid: int | None = None, host: str | None = None,
+                 since: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.host = host
+        self.since = since

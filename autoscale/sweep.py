@@ -17,12 +17,19 @@ soon as it finishes::
     DIR/sweep.json            the sweep's description and its digest
     DIR/batches/<key>.csv     a finished batch: one row per run, its key then its outputs
     DIR/results.csv           the table, written when the sweep completes
+    DIR/sweep.lock            while a sweep runs: its pid, host and start time
 
 Started again with the same sweep, :func:`run_sweep` reads which runs are finished and
 replays only the others: a batch file is either complete or absent, and a run found in
 several files is taken once, so nothing is lost or counted twice however the previous
 attempt stopped. A different sweep in the same folder is refused unless ``extend=True``,
 which keeps every finished run the new sweep still contains.
+
+One sweep at a time uses a folder: :func:`run_sweep` creates ``sweep.lock`` atomically
+and removes it when it returns or raises, and a second sweep into the folder meanwhile
+raises :class:`~autoscale.errors.FolderInUseError` at once. A lock left by a killed
+sweep (its pid no longer runs on this host) is taken over with a logged warning. A
+folder that holds files but no ``sweep.json`` is not a sweep folder and is refused.
 
 Examples
 --------
@@ -45,9 +52,12 @@ import dataclasses
 import hashlib
 import io
 import itertools
+import datetime
 import json
+import logging
 import math
 import os
+import socket
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +68,7 @@ import pandas as pd
 
 from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, first_repeat, parse_seconds, resolve
 from .engine import replay
-from .errors import AutoscaleError, ConfigError, TraceError
+from .errors import AutoscaleError, ConfigError, FolderInUseError, TraceError
 from .platform import ColdStart, Platform
 from .results import whole_numbers
 
@@ -81,10 +91,12 @@ PLATFORM_KEYS = ("cold-start", "mode-switch-delay")
 MANIFEST = "sweep.json"
 BATCHES = "batches"
 RESULTS = "results.csv"
+LOCK = "sweep.lock"
 _MANIFEST_FORMAT = 1
 _KPA = ("kpa", ())  # the default policy: replay is called without ``policy=``
 _FIELD_TO_KEY = {f: k for k, f in KEY_TO_FIELD.items()}
 _PLATFORM_ALIASES = {"cold_start": "cold-start", "mode_switch_delay": "mode-switch-delay"}
+_log = logging.getLogger(__name__)
 
 
 # -- values and keys ------------------------------------------------------------------------
@@ -862,12 +874,132 @@ def _differences(old, new, path: str = "") -> list[str]:
     return [f"{path}: {_short(old)} -> {_short(new)}"]
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (signal 0 checks without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    except OSError:
+        return True  # cannot tell: count it as running
+    return True
+
+
+class _FolderLock:
+    """``DIR/sweep.lock``: created with O_CREAT | O_EXCL, so exactly one sweep holds the folder.
+
+    The file holds the holder's pid, host and start time as JSON. A lock whose pid is no
+    longer alive on this host is stale: it is moved aside atomically (only one process
+    can move a given file) and the create is tried again.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / LOCK
+        self.held = False
+
+    def acquire(self) -> None:
+        me = {"pid": os.getpid(), "host": socket.gethostname(),
+              "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+        for _ in range(5):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                seen, holder = self._read()
+                if not self._stale(holder):
+                    raise self._in_use(holder) from None
+                if self._take_over(seen):
+                    _log.warning("%s: taking over the lock of pid %s on %s since %s, which no longer runs",
+                                 self.path, holder["pid"], holder["host"], holder.get("since", "?"))
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(me) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            self.held = True
+            return
+        raise self._in_use(self._read()[1])
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.path.unlink(missing_ok=True)
+
+    def _read(self) -> tuple[bytes, dict | None]:
+        try:
+            seen = self.path.read_bytes()
+        except FileNotFoundError:
+            return b"", {}  # released meanwhile: the next create may succeed
+        try:
+            holder = json.loads(seen)
+            holder["pid"] = int(holder["pid"])
+            holder["host"] = str(holder["host"])
+        except (ValueError, TypeError, KeyError):
+            return seen, None  # being written, or not a lock of ours
+        return seen, holder
+
+    @staticmethod
+    def _stale(holder: dict | None) -> bool:
+        if holder is None:
+            return False
+        if not holder:
+            return True  # gone: try the create again
+        return holder["host"] == socket.gethostname() and holder["pid"] != os.getpid() and not _alive(holder["pid"])
+
+    def _take_over(self, seen: bytes) -> bool:
+        """Move the stale lock aside; put it back if it turns out to be another sweep's fresh one."""
+        if not seen:
+            return False
+        aside = self.path.with_name(f".{LOCK}.{os.getpid()}.stale")
+        try:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            return False  # another sweep moved it first
+        if aside.read_bytes() == seen:
+            aside.unlink()
+            return True
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, self.path)  # never over a lock created meanwhile
+        aside.unlink()
+        return False
+
+    def _in_use(self, holder: dict | None) -> FolderInUseError:
+        hint = (f"wait for it to finish or stop it, or use another folder; if no sweep runs there, "
+                f"delete {self.path}")
+        if not holder:
+            return FolderInUseError(f"folder {self.root} in use: {self.path} names no process (a sweep is "
+                                    f"starting, or the file is not a lock); {hint}")
+        pid, host, since = holder["pid"], holder["host"], holder.get("since", "an unknown time")
+        return FolderInUseError(f"folder {self.root} in use by pid {pid} on {host} since {since}; {hint}",
+                                pid=pid, host=host, since=since)
+
+
 class _Store:
-    """The output folder: manifest, one file per finished batch, the final table."""
+    """The output folder: lock, manifest, one file per finished batch, the final table."""
 
     def __init__(self, root) -> None:
         self.root = Path(root)
         self.batches = self.root / BATCHES
+        self.lock = _FolderLock(self.root)
+
+    def claim(self) -> None:
+        """Create the folder, refuse one that holds files but no sweep, and lock it (released by ``release``)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"{self.root}: not a folder; give a new or empty folder, or the folder of a sweep")
+        self.root.mkdir(parents=True, exist_ok=True)
+        names = {p.name for p in self.root.iterdir()}
+        if MANIFEST not in names:
+            foreign = sorted(n for n in names - {BATCHES, LOCK} if not n.startswith("."))
+            if foreign:
+                shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+                raise ConfigError(f"{self.root} holds files but is not a sweep folder (no {MANIFEST}; found "
+                                  f"{shown}); give a new or empty folder, or the folder of a sweep to resume")
+        self.lock.acquire()
+
+    def release(self) -> None:
+        self.lock.release()
 
     def open(self, sweep: Sweep, extend: bool) -> None:
         """Create the folder, or check that it holds this sweep (or take it over with ``extend``)."""
@@ -1029,6 +1161,9 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
         Accept an output folder that holds another sweep: its finished runs that this
         sweep contains are kept, and the folder now holds this sweep.
 
+    While it runs, the sweep holds ``out/sweep.lock`` (its pid, host and start time),
+    removed when it returns or raises.
+
     Returns
     -------
     pandas.DataFrame
@@ -1041,9 +1176,14 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
 
     Raises
     ------
+    FolderInUseError
+        When another sweep, still running, holds ``out`` (naming its pid, host and
+        start time). The lock of a sweep that no longer runs is taken over, with a
+        warning on the ``autoscale.sweep`` logger.
     ConfigError
         When ``out`` holds a different sweep (naming what differs) and ``extend`` is
-        false; for ``scheduler`` and ``workers`` together.
+        false; when ``out`` holds files but no ``sweep.json``; for ``scheduler`` and
+        ``workers`` together.
     """
     if not isinstance(sweep, Sweep):
         raise TypeError(f"run_sweep: expected a Sweep, got {type(sweep).__name__}")
@@ -1051,11 +1191,20 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
         raise ConfigError("give a Dask scheduler or a number of local workers, not both")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers = {workers!r}, must be a whole number >= 1")
-    plan = _plan(sweep)
-    store = None
-    if out is not None:
-        store = _Store(out)
+    if out is None:
+        return _execute(_plan(sweep), None, progress, scheduler, workers)
+    store = _Store(out)
+    store.claim()  # before loading the traces: a folder in use is refused at once
+    try:
+        plan = _plan(sweep)
         store.open(sweep, extend)
+        return _execute(plan, store, progress, scheduler, workers)
+    finally:
+        store.release()
+
+
+def _execute(plan: _Plan, store: _Store | None, progress, scheduler, workers) -> pd.DataFrame:
+    """Run the pending batches of ``plan``, read the finished ones, and write the table."""
     todo, needed = _pending(plan, store)
     total = plan.runs
     done = total - sum(len(b.cells) for b in todo)

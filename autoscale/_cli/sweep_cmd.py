@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import logging
 import sys
 from pathlib import Path
 
@@ -25,6 +27,8 @@ A --set with a comma list sweeps it as --grid does. Policy parameters read as in
 compare: keepalive.keep_alive=60 and keepalive:keep-alive=1m name the same parameter.
 
 Run the same command again to continue an interrupted sweep: finished batches are kept.
+While a sweep runs, DIR/sweep.lock names its pid, host and start time, and another sweep
+into DIR is refused; the lock of a sweep that was killed is taken over with a warning.
 """
 
 
@@ -86,7 +90,8 @@ def register(subparsers) -> None:
 
     x = p.add_argument_group("execution")
     x.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="output folder: sweep.json, batches/, and results.csv at the end")
+                   help="output folder, new, empty or of this sweep: sweep.json, batches/, sweep.lock while "
+                        "it runs, and results.csv at the end")
     x.add_argument("--batch-size", type=whole("--batch-size", 1), default=None, metavar="N",
                    help="configurations per replay call (default 256)")
     x.add_argument("--extend", action="store_true",
@@ -242,6 +247,20 @@ def build_sweep(args):
     )
 
 
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Print the sweep's logged warnings (a stale lock taken over) as ``autoscale: warning: ...``."""
+    logger = logging.getLogger("autoscale.sweep")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("autoscale: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _count(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
@@ -250,8 +269,9 @@ def run(args) -> int:
     from ..sweep import RESULTS, run_sweep
 
     sweep = build_sweep(args)
-    table = run_sweep(sweep, args.out, progress=False if args.quiet else None, scheduler=args.scheduler,
-                      workers=args.workers, extend=args.extend)
+    with _warnings_to_stderr():
+        table = run_sweep(sweep, args.out, progress=False if args.quiet else None, scheduler=args.scheduler,
+                          workers=args.workers, extend=args.extend)
     stats = table.attrs["sweep"]
     traces = len(table[["trace", "function"]].drop_duplicates()) if "function" in table else table["trace"].nunique()
     print(f"sweep: {_count(traces, 'trace')} x {_count(len(sweep.seeds), 'seed')} x "
