@@ -256,7 +256,7 @@ def test_huawei_rows_must_be_distinct_minutes(tmp_path):
 
 def test_per_request_csv_with_date_times_of_seven_fractional_digits(tmp_path):
     p = tmp_path / "log.csv"
-    p.write_text("when,took_ms,fn\n2024-03-01T12:00:00.1234567Z,250,a\n2024-03-01 12:00:00,100,b\n"
+    p.write_text("when,took_ms,fn\n2024-03-01T12:00:00.1234567Z,250,a\n2024-03-01 12:00:00Z,100,b\n"
                  "2024-03-01T13:00:00.5+01:00,50,a\n")
     t = load(p, time_column="when", duration_column="took_ms", duration_unit="ms", function_column="fn")
     np.testing.assert_allclose(t.arrivals, [0.0, 0.1234567, 0.5])

@@ -13,11 +13,16 @@ import argparse
 import math
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, TraceError
 
 __all__ = [
     "seconds", "whole", "positive", "figure", "parse_assignments", "parse_policy_text",
+    "add_csv_arguments", "csv_options",
 ]
+
+#: The per-request CSV options, as ``load`` keywords.
+_CSV_OPTIONS = ("time_column", "time_unit", "duration_column", "duration_unit")
+_UNITS = ("s", "ms", "us")
 
 #: How a time is written on the command line (help texts and messages).
 SECONDS_SYNTAX = "a number of seconds or a duration such as 90s, 5m or 1h"
@@ -154,3 +159,36 @@ def parse_policy_text(text: str, option: str) -> tuple[str, list[tuple[str, list
     if again >= 0:
         raise ConfigError(f"{option} {text!r}: parameter {keys[again]} is given twice")
     return name, list(zip(keys, (v for _, v in pairs)))
+
+
+def add_csv_arguments(parser) -> None:
+    """The per-request CSV options, shared by every command that loads a trace."""
+    parser.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
+    parser.add_argument("--time-unit", default=None, choices=_UNITS,
+                        help="unit of numeric --time-column values (without it: seconds, and epoch milliseconds "
+                             "are refused)")
+    parser.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
+    parser.add_argument("--duration-unit", default=None, choices=_UNITS,
+                        help="unit of --duration-column (without it: seconds, and a name such as latency_ms is "
+                             "refused)")
+
+
+def csv_options(args) -> dict:
+    """The ``load`` keywords of the CSV options (with ``format``), checked against one another.
+
+    >>> csv_options(argparse.Namespace(format=None, time_column="ts", time_unit="ms", duration_column=None,
+    ...                                duration_unit=None))
+    {'time_column': 'ts', 'time_unit': 'ms', 'format': 'csv'}
+    """
+    given = {k: getattr(args, k) for k in _CSV_OPTIONS if getattr(args, k, None) is not None}
+    fmt = getattr(args, "format", None)
+    if given and fmt not in (None, "csv"):
+        raise TraceError(f"--time-column, --time-unit, --duration-column and --duration-unit apply to --format csv, "
+                         f"not {fmt}")
+    for unit, column in (("time_unit", "time_column"), ("duration_unit", "duration_column")):
+        if unit in given and column not in given:
+            raise TraceError(f"--{unit.replace('_', '-')} {given[unit]} needs --{column.replace('_', '-')} "
+                             "(the column it applies to)")
+    if given:
+        fmt = "csv"
+    return {**given, **({"format": fmt} if fmt is not None else {})}

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from .options import SECONDS_SYNTAX, figure, parse_assignments, parse_policy_text, positive, seconds, whole
+from .options import (
+    SECONDS_SYNTAX, add_csv_arguments, csv_options, figure, parse_assignments, parse_policy_text, positive, seconds,
+    whole,
+)
 from .table import format_table
 
 #: Summary columns printed on the terminal (the CSV has them all).
@@ -30,9 +33,7 @@ def add_trace_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace", required=True, help="a bundled trace name or a trace file")
     parser.add_argument("--format", default=None, help="trace file format (sniffed when omitted)")
     parser.add_argument("--function", default=None, help="replay only this function of a multi-function trace")
-    parser.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
-    parser.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
-    parser.add_argument("--duration-unit", default=None, choices=("s", "ms"), help="unit of --duration-column")
+    add_csv_arguments(parser)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -170,12 +171,7 @@ def build_batch(args):
 def load_trace(args):
     from ..trace import load
 
-    kw = {}
-    for name in ("format", "time_column", "duration_column", "duration_unit"):
-        value = getattr(args, name, None)
-        if value is not None:
-            kw[name] = value
-    trace = load(args.trace, **kw)
+    trace = load(args.trace, **csv_options(args))
     if args.function is not None:
         trace = trace.select(function=args.function)
     return trace

@@ -9,8 +9,10 @@ import logging
 import sys
 from pathlib import Path
 
-from ..errors import ConfigError, TraceError
-from .options import SECONDS_SYNTAX, parse_assignments, parse_policy_text, seconds, whole
+from ..errors import ConfigError
+from .options import (
+    SECONDS_SYNTAX, add_csv_arguments, csv_options, parse_assignments, parse_policy_text, seconds, whole,
+)
 
 __all__ = ["register", "run", "parse_random", "parse_policy", "build_sweep"]
 
@@ -51,9 +53,7 @@ def register(subparsers) -> None:
     t.add_argument("--functions", type=whole("--functions", 1), default=None, metavar="N",
                    help="replay each of the first N functions of a multi-function trace as its own trace")
     t.add_argument("--format", default=None, help="trace file format (sniffed when omitted)")
-    t.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
-    t.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
-    t.add_argument("--duration-unit", default=None, choices=("s", "ms"), help="unit of --duration-column")
+    add_csv_arguments(t)
 
     c = p.add_argument_group("configurations (axes are crossed with one another)")
     c.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
@@ -188,19 +188,6 @@ def _read_points(path: Path) -> list[dict]:
     return [{k: v.strip() for k, v in row.items() if v.strip() != ""} for row in frame.to_dict("records")]
 
 
-def _load_options(args) -> dict:
-    csv_options = ("time_column", "duration_column", "duration_unit")
-    given = {k: getattr(args, k) for k in csv_options if getattr(args, k) is not None}
-    fmt = args.format
-    if given and fmt not in (None, "csv"):
-        raise TraceError(f"--time-column, --duration-column and --duration-unit apply to --format csv, not {fmt}")
-    if "duration_unit" in given and "duration_column" not in given:
-        raise TraceError("--duration-unit needs --duration-column")
-    if given:
-        fmt = "csv"
-    return {**given, **({"format": fmt} if fmt is not None else {})}
-
-
 def build_sweep(args):
     """The :class:`~autoscale.sweep.Sweep` the parsed options describe."""
     from ..sweep import DEFAULT_BATCH_SIZE, Grid, Points, Sample, Sweep
@@ -243,7 +230,7 @@ def build_sweep(args):
         traces=args.traces, axes=axes, seeds=seeds, policies=policies, functions=functions, overrides=fixed,
         configmap=args.configmap, service=args.service, duration=args.duration,
         batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
-        load_options=_load_options(args),
+        load_options=csv_options(args),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import TraceError
+from .options import add_csv_arguments, csv_options
 
 __all__ = ["register", "info", "load_from_args"]
 
@@ -24,9 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--format", default=None,
                    help="azure2019, azure2021, counts, period-counts, huawei or csv (sniffed when omitted)")
     p.add_argument("--function", default=None, help="only this function (a name, unique prefix or index)")
-    p.add_argument("--time-column", default=None, help="per-request CSV: the timestamp column")
-    p.add_argument("--duration-column", default=None, help="per-request CSV: the duration column")
-    p.add_argument("--duration-unit", default=None, choices=("s", "ms"), help="unit of --duration-column")
+    add_csv_arguments(p)
     p.add_argument("--seed", type=int, default=None, help="seed for expanded arrivals and drawn durations")
     p.set_defaults(func=info)
 
@@ -41,16 +40,10 @@ def load_from_args(args):
     """The trace named by the parsed options (a bundled name or a file), narrowed to ``--function``."""
     from ..trace import load
 
-    csv_options = ("time_column", "duration_column", "duration_unit")
-    given = {k: getattr(args, k) for k in (*csv_options, "seed") if getattr(args, k, None) is not None}
-    fmt = getattr(args, "format", None)
-    if any(k in given for k in csv_options) and fmt not in (None, "csv"):
-        raise TraceError(f"--time-column, --duration-column and --duration-unit apply to --format csv, not {fmt}")
-    if "duration_unit" in given and "duration_column" not in given:
-        raise TraceError("--duration-unit needs --duration-column")
-    if any(k in given for k in csv_options):
-        fmt = "csv"
-    trace = load(args.trace, format=fmt, **given)
+    kw = csv_options(args)
+    if getattr(args, "seed", None) is not None:
+        kw["seed"] = args.seed
+    trace = load(args.trace, **kw)
     if getattr(args, "function", None) is not None:
         key = args.function
         trace = trace.select(function=int(key) if key.isdigit() and len(key) < 6 else key)

@@ -1,11 +1,19 @@
 """Any per-request CSV: one request per row, with a named timestamp column and an optional duration column.
 
-Timestamps are either numbers (epoch seconds, or any seconds) or date-time text such as
-``2024-03-01 12:00:00.1234567`` or ``2024-03-01T12:00:00.5+01:00`` (ISO 8601, up to 9
-fractional digits; text without a zone is UTC); the first row decides which. The earliest timestamp becomes time 0
-and its value is recorded in the provenance. Durations are in ``duration_unit``
-(``s`` or ``ms``) and must be > 0; without a duration column they are drawn from
-``service``. Rows need not be sorted; they are sorted by arrival (stably).
+Timestamps are either numbers in ``time_unit`` (epoch seconds, or any seconds, by
+default) or date-time text such as ``2024-03-01 12:00:00.1234567`` or
+``2024-03-01T12:00:00.5+01:00`` (ISO 8601, up to 9 fractional digits; text without a
+zone is UTC, and a column either gives every row an offset or none); the first row
+decides which. The earliest timestamp becomes time 0 and its value is recorded in the
+provenance. Durations are in ``duration_unit`` (seconds by default) and must be > 0;
+without a duration column they are drawn from ``service``. Rows need not be sorted;
+they are sorted by arrival (stably).
+
+Units are never guessed. Without ``time_unit``, numbers of 1e11 or more (epoch
+milliseconds are about 1.7e12, epoch seconds 1.7e9) are refused as seconds; without a
+unit, a column whose name ends in another unit (``latency_ms``, ``took_us``,
+``durationMs``, ``ts (ms)``) is refused too. Giving the unit (``s``, ``ms`` or ``us``)
+reads the values in it.
 
 Without ``time_column``, the columns written by :meth:`Trace.to_csv` are used:
 ``arrival_s``, ``duration_s`` and, if present, ``function`` and ``app``. Those times are
@@ -16,6 +24,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -25,17 +35,94 @@ from .arrivals import DEFAULT_SEED
 from .durations import DEFAULT_SERVICE, DurationDistribution
 from .trace import Provenance, Trace
 
-__all__ = ["DURATION_UNITS", "load_csv", "save_csv"]
+__all__ = ["DURATION_UNITS", "TIME_UNITS", "load_csv", "save_csv"]
 
 #: Seconds per unit of the duration column.
-DURATION_UNITS = {"s": 1.0, "ms": 1e-3}
+DURATION_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+#: Seconds per unit of a numeric timestamp column.
+TIME_UNITS = DURATION_UNITS
+#: Units per second: values are divided by it, which rounds correctly (200 us -> 0.0002 s).
+_PER_SECOND = {"s": 1, "ms": 1e3, "us": 1e6}
+
+#: Numbers read as seconds from this magnitude up are refused without a time unit: 1e11 s
+#: is the year 5138, while epoch milliseconds today are about 1.7e12.
+_LARGEST_SECONDS = 1e11
+
+_UNIT_WORDS = {
+    "ms": "milliseconds", "msec": "milliseconds", "msecs": "milliseconds", "millis": "milliseconds",
+    "millisecond": "milliseconds", "milliseconds": "milliseconds",
+    "us": "microseconds", "\u00b5s": "microseconds", "usec": "microseconds", "usecs": "microseconds",
+    "micros": "microseconds", "microsecond": "microseconds", "microseconds": "microseconds",
+    "ns": "nanoseconds", "nsec": "nanoseconds", "nanos": "nanoseconds", "nanosecond": "nanoseconds",
+    "nanoseconds": "nanoseconds",
+}
+_UNIT_OF_WORD = {"milliseconds": "ms", "microseconds": "us"}
+_SUFFIX = re.compile(r"(?:^|[^a-z])(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True)) + r")[)\]\s]*$")
+_CAMEL_SUFFIX = re.compile(r"[a-z0-9](Ms|Msec|Millis|Us|Usec|Micros|Ns|Nanos)$")
+
+#: A time of day followed by a zone: ``Z``, ``+01:00``, ``-0500``, ``+01``.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d*)?)?\s*(?:[Zz]|UTC|[+-]\d{2}(?::?\d{2})?)$"
 
 
-def _parse_times(frame: pd.DataFrame, column: str, where: str) -> tuple[np.ndarray, str]:
-    """Seconds from the column (numbers, or ISO 8601 text) and a description of the time base."""
+def _check_unit(value: str | None, what: str) -> None:
+    if value is not None and value not in DURATION_UNITS:
+        raise TraceError(f"{what} = {value!r}, must be one of {', '.join(DURATION_UNITS)}")
+
+
+def _named_unit(column: str) -> str | None:
+    """The unit a column name ends in (``latency_ms`` -> ``milliseconds``), if not seconds."""
+    m = _SUFFIX.search(column.strip().lower())
+    if m:
+        return _UNIT_WORDS[m.group(1)]
+    m = _CAMEL_SUFFIX.search(column.strip())
+    return _UNIT_WORDS[m.group(1).lower()] if m else None
+
+
+def _unit_fix(unit_word: str, parameter: str) -> str:
+    """How to read a column in ``unit_word``: the parameter and option, or a conversion."""
+    option = "--" + parameter.replace("_", "-")
+    unit = _UNIT_OF_WORD.get(unit_word)
+    if unit is None:
+        return f"convert the column to one of {', '.join(DURATION_UNITS)} and give {parameter}= ({option})"
+    return (f"give {parameter}={unit!r} ({option} {unit}), or {parameter}='s' if the values are seconds; "
+            f"units: {', '.join(DURATION_UNITS)}")
+
+
+def _refuse_named_unit(frame: pd.DataFrame, column: str, parameter: str, what: str, where: str) -> None:
+    word = _named_unit(column)
+    if word is not None:
+        raise TraceError(f"{where}: line 1, column {frame.columns.get_loc(column) + 1} ({column}): the name says "
+                         f"{word}, but {what} are read as seconds without a unit; {_unit_fix(word, parameter)}")
+
+
+def _epoch_seconds_check(frame: pd.DataFrame, values: np.ndarray, column: str, where: str) -> None:
+    """Refuse numbers too large to be seconds (epoch milliseconds or microseconds read as seconds)."""
+    big = np.abs(values)
+    over = np.flatnonzero(big >= _LARGEST_SECONDS)
+    if not over.size:
+        return
+    r = int(over[0])
+    word = "milliseconds" if big[r] < 1e14 else "microseconds" if big[r] < 1e17 else "nanoseconds"
+    years = big[r] / (365.25 * 86400)
+    shown = frame[column].astype(str).iat[r]
+    raise TraceError(f"{cell(frame, r, column, where)}: {shown} read as seconds is {years:,.0f} years after 1970; "
+                     f"it looks like epoch {word}: {_unit_fix(word, 'time_unit')}")
+
+
+def _seconds(frame: pd.DataFrame, values: np.ndarray, column: str, unit: str | None,
+             where: str) -> tuple[np.ndarray, str]:
+    if unit is None:
+        _epoch_seconds_check(frame, values, column, where)
+        return values, "seconds"
+    return values / _PER_SECOND[unit], "seconds" if unit == "s" else unit
+
+
+def _parse_times(frame: pd.DataFrame, column: str, where: str,
+                 unit: str | None = None) -> tuple[np.ndarray, str]:
+    """Seconds from the column (numbers in ``unit``, or ISO 8601 text) and a description of the time base."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        return numbers(frame, [column], where)[:, 0], "seconds"
+        return _seconds(frame, numbers(frame, [column], where)[:, 0], column, unit, where)
     text = raw.astype("string").str.strip()
     if text.isna().any():
         r = int(np.flatnonzero(text.isna().to_numpy())[0])
@@ -47,7 +134,19 @@ def _parse_times(frame: pd.DataFrame, column: str, where: str) -> tuple[np.ndarr
             r = int(np.flatnonzero(bad)[0])
             raise TraceError(f"{cell(frame, r, column, where)}: {text.iat[r]!r}, expected a number of seconds "
                              "like the first row's")
-        return numbers(frame.assign(**{column: as_number}), [column], where)[:, 0], "seconds"
+        values = numbers(frame.assign(**{column: as_number}), [column], where)[:, 0]
+        return _seconds(frame, values, column, unit, where)
+    if unit is not None:
+        raise TraceError(f"{cell(frame, 0, column, where)}: {text.iat[0]!r} is a date-time, and time_unit = "
+                         f"{unit!r} applies to numeric timestamps only; omit it (--time-unit)")
+    zoned = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
+    if zoned.any() and not zoned.all():
+        r = int(np.flatnonzero(zoned != zoned[0])[0])
+        has = "has a UTC offset" if zoned[r] else "has no UTC offset"
+        first = "has one" if zoned[0] else "has none"
+        raise TraceError(f"{cell(frame, r, column, where)}: {text.iat[r]!r} {has}, but line 2 ({text.iat[0]!r}) "
+                         f"{first}; naive times read as UTC would be shifted against the others: give every "
+                         "timestamp an offset (such as +01:00 or Z), or none")
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
     bad = parsed.isna().to_numpy()
     if bad.any():
@@ -60,10 +159,25 @@ def _parse_times(frame: pd.DataFrame, column: str, where: str) -> tuple[np.ndarr
 
 
 def load_csv(path, *, time_column: str | None = None, duration_column: str | None = None,
-             duration_unit: str = "s", function_column: str | None = None, app_column: str | None = None,
-             service: DurationDistribution | None = None, seed: int = DEFAULT_SEED,
+             time_unit: str | None = None, duration_unit: str | None = None, function_column: str | None = None,
+             app_column: str | None = None, service: DurationDistribution | None = None, seed: int = DEFAULT_SEED,
              name: str | None = None) -> Trace:
     """Requests from a per-request CSV (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    path : path
+    time_column, duration_column : str, optional
+        The timestamp and duration columns (by default those of :meth:`Trace.to_csv`).
+    time_unit, duration_unit : {"s", "ms", "us"}, optional
+        The unit of numeric timestamps and of durations. Without one the values are
+        seconds, and a unit-suffixed column name or epoch-millisecond magnitudes are
+        refused rather than misread.
+    function_column, app_column : str, optional
+    service : DurationDistribution, optional
+        Where durations are drawn from without a duration column.
+    seed : int
+    name : str, optional
 
     Examples
     --------
@@ -76,9 +190,12 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
     """
     path = Path(path)
     where = str(path)
-    if duration_unit not in DURATION_UNITS:
-        raise TraceError(f"duration unit = {duration_unit!r}, must be one of {', '.join(DURATION_UNITS)}")
+    _check_unit(time_unit, "time_unit")
+    _check_unit(duration_unit, "duration_unit")
     own_format = time_column is None
+    if own_format and time_unit is not None:
+        raise TraceError(f"{where}: time_unit = {time_unit!r} needs time_column (--time-column): the arrival_s "
+                         "column of a saved trace is in seconds")
     text_columns = [c for c in (function_column, app_column, "function", "app") if c]
     frame = read_table(path, dtype={c: str for c in text_columns}, where=where)
     if own_format:
@@ -99,15 +216,22 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
         t = numbers(frame, [time_column], where, minimum=0)[:, 0]
         base = "seconds from the trace start, as written"
     else:
-        t, base = _parse_times(frame, time_column, where)
+        if time_unit is None:
+            _refuse_named_unit(frame, time_column, "time_unit", "timestamps", where)
+        t, base = _parse_times(frame, time_column, where, time_unit)
         first = t.min()
         t = t - first
         if base == "seconds":
-            base = f"seconds, t = 0 at {first!r}"
+            base = f"seconds, t = 0 at {float(first)!r}"
+        elif base in TIME_UNITS:
+            base = f"{base}, t = 0 at {float(first)!r} s"
     rng = np.random.default_rng(seed)
     if duration_column is not None:
-        d = numbers(frame, [duration_column], where, minimum=0, exclusive=True)[:, 0] * DURATION_UNITS[duration_unit]
-        how = f"durations from column {duration_column} ({duration_unit})"
+        if duration_unit is None:
+            _refuse_named_unit(frame, duration_column, "duration_unit", "durations", where)
+        unit = duration_unit or "s"
+        d = numbers(frame, [duration_column], where, minimum=0, exclusive=True)[:, 0] / _PER_SECOND[unit]
+        how = f"durations from column {duration_column} ({unit})"
     else:
         service = DEFAULT_SERVICE if service is None else service
         d = service.sample(t.size, rng)
