@@ -171,10 +171,40 @@ def add_csv_arguments(parser) -> None:
     parser.add_argument("--duration-unit", default=None, choices=_UNITS,
                         help="unit of --duration-column (without it: seconds, and a name such as latency_ms is "
                              "refused)")
+    parser.add_argument("--period", type=seconds("--period"), default=None, metavar="DURATION",
+                        help="count series: the length of a period (default 1 s for counts, 60 s for period "
+                             "indices, and the spacing of the rows for date-time periods)")
 
 
-def csv_options(args) -> dict:
-    """The ``load`` keywords of the CSV options (with ``format``), checked against one another.
+#: The formats whose loaders take ``period``.
+_PERIOD_FORMATS = ("counts", "period-counts")
+
+
+def _check_period(traces, fmt) -> None:
+    """Refuse ``--period`` for a trace that is not a count series."""
+    from ..trace import BUNDLED, sniff_format
+
+    if fmt is not None:
+        formats = [(f"--format {fmt}", fmt)]
+    else:
+        formats = []
+        for ref in traces:
+            path = Path(str(ref))
+            if path.is_file():
+                formats.append((str(ref), sniff_format(path)))
+            elif str(ref) in BUNDLED:
+                formats.append((f"bundled trace {ref}", BUNDLED[str(ref)].format))
+    for what, f in formats:
+        if f not in _PERIOD_FORMATS:
+            raise TraceError(f"--period applies to count series ({', '.join(_PERIOD_FORMATS)}), "
+                             f"but {what} is {f}")
+
+
+def csv_options(args, traces=()) -> dict:
+    """The ``load`` keywords of the CSV and ``--period`` options (with ``format``), checked against one another.
+
+    ``traces`` are the trace references the keywords will load: ``--period`` is
+    refused unless each of them is a count series.
 
     >>> csv_options(argparse.Namespace(format=None, time_column="ts", time_unit="ms", duration_column=None,
     ...                                duration_unit=None))
@@ -191,4 +221,8 @@ def csv_options(args) -> dict:
                              "(the column it applies to)")
     if given:
         fmt = "csv"
+    period = getattr(args, "period", None)
+    if period is not None:
+        _check_period(traces, fmt)
+        given["period"] = period
     return {**given, **({"format": fmt} if fmt is not None else {})}

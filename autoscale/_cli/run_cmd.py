@@ -171,7 +171,7 @@ def build_batch(args):
 def load_trace(args):
     from ..trace import load
 
-    trace = load(args.trace, **csv_options(args))
+    trace = load(args.trace, **csv_options(args, [args.trace]))
     if args.function is not None:
         trace = trace.select(function=args.function)
     return trace

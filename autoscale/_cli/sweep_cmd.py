@@ -230,7 +230,7 @@ def build_sweep(args):
         traces=args.traces, axes=axes, seeds=seeds, policies=policies, functions=functions, overrides=fixed,
         configmap=args.configmap, service=args.service, duration=args.duration,
         batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
-        load_options=csv_options(args),
+        load_options=csv_options(args, args.traces),
     )
 
 

@@ -40,7 +40,7 @@ def load_from_args(args):
     """The trace named by the parsed options (a bundled name or a file), narrowed to ``--function``."""
     from ..trace import load
 
-    kw = csv_options(args)
+    kw = csv_options(args, [args.trace] if args.trace else [])
     if getattr(args, "seed", None) is not None:
         kw["seed"] = args.seed
     trace = load(args.trace, **kw)

@@ -99,6 +99,8 @@ def cell(frame: pd.DataFrame, row: int, column: str, where: str) -> str:
 
 
 def _show(value) -> str:
+    if isinstance(value, np.generic):  # 3 rather than np.int64(3)
+        value = value.item()
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "empty"
     return repr(value) if isinstance(value, str) else f"{value!r}"

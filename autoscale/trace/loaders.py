@@ -63,8 +63,8 @@ def load(source, format: str | None = None, **kw) -> Trace:
     format : str, optional
         One of :data:`FORMATS`; sniffed from the file when omitted.
     **kw
-        Passed to the format's loader (``seed``, ``functions``, ``arrivals``,
-        ``time_column``, ``duration_column``, ``duration_unit``, ``service``, ...);
+        Passed to the format's loader (``seed``, ``functions``, ``arrivals``, ``period``,
+        ``time_column``, ``time_unit``, ``duration_column``, ``duration_unit``, ``service``, ...);
         an argument the loader does not take raises ``TypeError``.
 
     Examples

@@ -6,8 +6,12 @@ Two forms:
   (1 s by default), plain text or the single member of a ``.tbz2`` / ``.tar.bz2``
   archive. This is the NASA-HTTP 1995 series (5,059,950 seconds, 3,461,610 requests).
 * :func:`load_period_counts`: a CSV ``period,count`` where ``period`` is the whole index
-  of a ``period_seconds``-long interval; periods missing from the file count 0, and
-  time 0 is the smallest period in the file.
+  of a ``period``-long interval (60 s by default), or the date-time its interval starts
+  (``1998-04-30 21:00:00``, ISO 8601 as in per-request CSVs). Periods missing from the
+  file count 0, and time 0 is the smallest period in the file. The length of date-time
+  periods is their spacing (60 s for rows a minute apart) when every row follows the
+  one before by the same step; with gaps or uneven steps, ``period`` must be given, and
+  every row must then start a whole number of periods after the first.
 
 Arrivals follow an :class:`~autoscale.trace.arrivals.ArrivalRule` (uniform within each
 period by default); durations are drawn from ``service`` (default
@@ -146,9 +150,89 @@ def load_counts(path, *, period: float = 1.0, service: DurationDistribution | No
     return _finish(counts, float(period), arrivals, service, seed, name or path.name.split(".")[0], provenance)
 
 
-def load_period_counts(path, *, period_seconds: float = 60.0, service: DurationDistribution | None = None,
-                       arrivals="uniform", seed: int = DEFAULT_SEED, name: str | None = None) -> Trace:
-    """A ``period,count`` CSV; periods missing from the file count 0.
+def _period_length(period, period_seconds) -> float | None:
+    """The period length in seconds from ``period`` (seconds or text such as ``"1m"``) or ``period_seconds``."""
+    from ..config import parse_seconds
+    from ..errors import ConfigError
+
+    if period is not None and period_seconds is not None:
+        raise TraceError(f"period = {period!r} and period_seconds = {period_seconds!r}: give one")
+    value = period if period is not None else period_seconds
+    if value is None:
+        return None
+    what = "period" if period is not None else "period_seconds"
+    try:
+        seconds = parse_seconds(value, what) if isinstance(value, str) else float(value)
+    except (ConfigError, TypeError, ValueError):
+        seconds = float("nan")
+    if not (np.isfinite(seconds) and seconds > 0):
+        raise TraceError(f"{what} = {value!r}, must be a finite number of seconds > 0 (or a duration such as 1m)")
+    return seconds
+
+
+def _date_periods(frame, where: str, period: float | None) -> tuple[np.ndarray, float, str]:
+    """Period indices, the period length and a description, from a column of date-times."""
+    from .csvtrace import _parse_times
+
+    t, base = _parse_times(frame, "period", where)  # seconds after the earliest row
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    same = np.flatnonzero(ts[1:] == ts[:-1])
+    if same.size:
+        r = int(max(order[same[0]], order[same[0] + 1]))
+        raise TraceError(f"{where}: line {r + 2}, column 1 (period): {frame['period'].iat[r]!r} appears twice")
+    start = base.split("t = 0 at ", 1)[1]
+    if period is None:
+        if ts.size < 2:
+            raise TraceError(f"{where}: line 2, column 1 (period): one date-time row, so no spacing to read the "
+                             "period length from; give it (period=60, --period 1m)")
+        steps = np.diff(ts)
+        uneven = np.flatnonzero(np.abs(steps - steps[0]) > 1e-6 * steps[0])
+        if uneven.size:
+            k = int(uneven[0])
+            r, before = int(order[k + 1]), int(order[k])
+            raise TraceError(
+                f"{where}: line {r + 2}, column 1 (period): {frame['period'].iat[r]!r} is {steps[k]:g} s after "
+                f"{frame['period'].iat[before]!r} (line {before + 2}), but the earliest rows are {steps[0]:g} s "
+                "apart; the periods are not evenly spaced, so their length cannot be read from them: give it "
+                f"(period={steps.min():g}, --period {steps.min():g}s), and missing periods count 0")
+        period, how = float(np.round(steps[0], 9)), "read from the spacing of the rows"
+    else:
+        how = "given"
+    index = np.round(t / period)
+    off = np.flatnonzero(np.abs(t - index * period) > 1e-6 * period)
+    if off.size:
+        r = int(off[0])
+        raise TraceError(f"{where}: line {r + 2}, column 1 (period): {frame['period'].iat[r]!r} is {t[r]:g} s after "
+                         f"the first period ({start}), not a whole number of periods of {period:g} s; give the "
+                         "period length the rows are spaced by (period=..., --period)")
+    return index.astype(np.int64), period, f"from {start}, period length {how}"
+
+
+def _is_date_column(column) -> bool:
+    """Whether a ``period`` column holds date-time text: its first cell is not a number."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return False
+    first = column.iat[0]
+    return isinstance(first, str) and pd.isna(pd.to_numeric(first.strip(), errors="coerce"))
+
+
+def load_period_counts(path, *, period: float | str | None = None, period_seconds: float | None = None,
+                       service: DurationDistribution | None = None, arrivals="uniform", seed: int = DEFAULT_SEED,
+                       name: str | None = None) -> Trace:
+    """A ``period,count`` CSV, periods as whole indices or as date-times; periods missing from the file count 0.
+
+    Parameters
+    ----------
+    path : path
+    period : float or str, optional
+        The length of a period, in seconds or as a duration such as ``"1m"``
+        (``period_seconds`` is the same, in seconds). By default 60 s for whole
+        indices, and the spacing of the rows for date-times.
+    service, arrivals, seed, name
+        As for :func:`load_counts`.
 
     Examples
     --------
@@ -158,17 +242,24 @@ def load_period_counts(path, *, period_seconds: float = 60.0, service: DurationD
     >>> t = load_period_counts(p, arrivals="even")
     >>> t.arrivals.tolist()
     [15.0, 45.0, 150.0]
+    >>> _ = p.write_text("period,count\\n1998-04-30 21:00:00,1\\n1998-04-30 21:01:00,2\\n")
+    >>> load_period_counts(p, arrivals="even").arrivals.tolist()
+    [30.0, 75.0, 105.0]
     """
     path = Path(path)
     where = str(path)
-    if not (np.isfinite(period_seconds) and period_seconds > 0):
-        raise TraceError(f"period_seconds = {period_seconds}, must be a finite number > 0")
+    length = _period_length(period, period_seconds)
     frame = read_table(path, where=where)
     require(frame, ["period", "count"], where)
-    index = numbers(frame, ["period"], where, integer=True, minimum=0)[:, 0].astype(np.int64)
-    count = numbers(frame, ["count"], where, integer=True, minimum=0)[:, 0].astype(np.int64)
-    if index.size == 0:
+    if len(frame) == 0:
         raise TraceError(f"{where}: line 2: no rows; expected period,count rows")
+    count = numbers(frame, ["count"], where, integer=True, minimum=0)[:, 0].astype(np.int64)
+    if _is_date_column(frame["period"]):
+        index, period_seconds, described = _date_periods(frame, where, length)
+    else:
+        period_seconds = 60.0 if length is None else length
+        index = numbers(frame, ["period"], where, integer=True, minimum=0)[:, 0].astype(np.int64)
+        described = None
     order = np.argsort(index, kind="stable")
     repeated = np.flatnonzero(index[order][1:] == index[order][:-1])
     if repeated.size:
@@ -179,8 +270,10 @@ def load_period_counts(path, *, period_seconds: float = 60.0, service: DurationD
         raise TraceError(f"{where}: periods span {span:,} intervals; expected at most 100,000,000")
     dense = np.zeros(span, dtype=np.int64)
     dense[index - index.min()] = count
+    shown = f"{span:,} period(s)" if described is not None else f"periods {index.min()}-{index.max()}"
     provenance = Provenance(
-        source=f"per-period counts {path.name}: periods {index.min()}-{index.max()} of {period_seconds:g} s "
-               f"({span - index.size} missing period(s) counted 0), {int(count.sum()):,} requests",
+        source=f"per-period counts {path.name}: {shown} of {period_seconds:g} s "
+               + (f"{described} " if described is not None else "")
+               + f"({span - index.size} missing period(s) counted 0), {int(count.sum()):,} requests",
     )
     return _finish(dense, float(period_seconds), arrivals, service, seed, name or path.stem, provenance)
