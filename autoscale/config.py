@@ -43,6 +43,7 @@ __all__ = [
     "Aggregation",
     "KPAConfig",
     "ResolvedConfig",
+    "RevisionTemplate",
     "resolve",
     "parse_duration",
     "parse_seconds",
@@ -977,21 +978,48 @@ def _configmap_data(configmap) -> tuple[Mapping, str]:
     return _mapping(docs[0].get("data"), "data", label), label
 
 
-def _service_parts(service) -> tuple[Mapping, Mapping, str]:
-    """Template annotations and template spec of a Knative Service file or dict, and a label."""
+@dataclass(frozen=True)
+class RevisionTemplate:
+    """One revision's autoscaling inputs as a manifest holds them, and where they were read.
+
+    What :func:`resolve` reads of a revision: its annotations (a Service's
+    ``spec.template.metadata.annotations``, a Revision's ``metadata.annotations``) and
+    its spec (``spec.template.spec``, a Revision's ``spec``). ``label`` names the file
+    and document in messages, ``spec_path`` the spec's place in the document.
+    :func:`autoscale.manifests.load_manifests` makes these from Knative's manifests.
+    """
+
+    name: str
+    annotations: Mapping[str, Any]
+    spec: Mapping[str, Any]
+    label: str = "revision"
+    spec_path: str = "spec.template.spec"
+
+
+def _service_parts(service) -> tuple[Mapping, Mapping, str, str]:
+    """Template annotations and template spec of a Knative Service, a label, and the spec's path.
+
+    A file may hold several documents of one Service (its earlier versions, as
+    ``kubectl apply`` would see them one after another): the last one is the Service
+    as it is now.
+    """
+    if isinstance(service, RevisionTemplate):
+        return service.annotations, service.spec, service.label, service.spec_path
     if isinstance(service, Mapping):
         label, docs = "service", [service]
     elif isinstance(service, (str, os.PathLike)):
         label, docs = os.fspath(service), _load_yaml(service)
     else:
-        raise TypeError(f"service must be a path or a mapping, got {type(service).__name__}")
+        raise TypeError(f"service must be a path, a mapping or a RevisionTemplate, got {type(service).__name__}")
     found = [d for d in docs if isinstance(d, Mapping) and d.get("kind") == "Service"
              and str(d.get("apiVersion", "")).startswith("serving.knative.dev/")]
-    if len(found) != 1:
+    names = {str(_mapping(d.get("metadata"), "metadata", label).get("name")) for d in found}
+    if not found or len(names) > 1:
         kinds = ", ".join(f"{d.get('apiVersion')}/{d.get('kind')}" for d in docs if isinstance(d, Mapping))
         raise ConfigError(f"{label}: expected one Knative Service (apiVersion: serving.knative.dev/v1, "
-                          f"kind: Service), found {len(found)}" + (f" among {kinds}" if kinds else ""))
-    svc = found[0]
+                          f"kind: Service), found {len(found) if len(names) <= 1 else len(names)}"
+                          + (f" among {kinds}" if kinds else ""))
+    svc = found[-1]
     top = _mapping(_mapping(svc.get("metadata"), "metadata", label).get("annotations"),
                    "metadata.annotations", label)
     for name in top:
@@ -1002,7 +1030,7 @@ def _service_parts(service) -> tuple[Mapping, Mapping, str]:
     meta = _mapping(template.get("metadata"), "spec.template.metadata", label)
     annotations = _mapping(meta.get("annotations"), "spec.template.metadata.annotations", label)
     spec = _mapping(template.get("spec"), "spec.template.spec", label)
-    return annotations, spec, label
+    return annotations, spec, label, "spec.template.spec"
 
 
 def _string_value(raw, label: str, name: str) -> str:
@@ -1053,7 +1081,7 @@ class _Resolver:
             self.set(k, value, "configmap", f"configmap {label}")
 
     def service(self, service) -> None:
-        annotations, spec, label = _service_parts(service)
+        annotations, spec, label, spec_path = _service_parts(service)
         seen: dict[str, str] = {}
         for name, raw in annotations.items():
             name = str(name)
@@ -1074,7 +1102,7 @@ class _Resolver:
                                  ("timeoutSeconds", "timeout_seconds")):
             if spec_name not in spec:
                 continue
-            k, raw, where = _BY_FIELD[field], spec[spec_name], f"spec.template.spec.{spec_name}"
+            k, raw, where = _BY_FIELD[field], spec[spec_name], f"{spec_path}.{spec_name}"
             if not isinstance(raw, int) or isinstance(raw, bool):
                 raise ConfigError(f"{label}: {where} = {raw!r}, must be an integer")
             value = self.checked(k, _coerce(k, raw), where, str(raw), f"{label}: ", False)
@@ -1147,9 +1175,11 @@ def resolve(configmap=None, service=None, overrides=None) -> ResolvedConfig:
         (string values, as Kubernetes requires). ``_example`` is skipped and
         ``tick-interval`` is accepted and ignored (with a note), as Knative does. Values
         use the config map's ranges (spec §2.1).
-    service : path or mapping, optional
+    service : path, mapping or RevisionTemplate, optional
         A Knative Service manifest (``apiVersion: serving.knative.dev/v1``, ``kind:
-        Service``), as a YAML file or the parsed mapping. Read from ``spec.template``:
+        Service``), as a YAML file or the parsed mapping; a file holding several
+        documents of the Service is read from the last. Or one revision of a
+        manifest (:class:`RevisionTemplate`). Read from ``spec.template``:
         ``metadata.annotations`` starting with ``autoscaling.knative.dev/`` (camelCase
         aliases such as ``minScale`` accepted), ``serving.knative.dev/progress-deadline``,
         and ``spec.containerConcurrency`` and ``spec.timeoutSeconds``. Other annotations

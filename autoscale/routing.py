@@ -774,6 +774,10 @@ def _revisions_from(raw, label: str) -> dict[str, dict[str, Any]]:
 
 
 def _parse(data, label: str, need_revisions: bool) -> tuple[dict[str, dict[str, Any]], Route]:
+    if isinstance(data, Mapping) and "apiVersion" in data and "kind" in data:
+        raise ConfigError(f"{label}: a Kubernetes manifest ({data['apiVersion']}/{data['kind']}), not a route "
+                          f"file; read Knative's Service and Route manifests with "
+                          f"autoscale.manifests.load_manifests")
     data = _mapping(data, "the route", label, ROUTE_KEYS)
     if "traffic" not in data:
         raise ConfigError(f"{label}: traffic: missing; give a list such as [{{revisionName: v1, percent: 100}}]")
@@ -862,6 +866,8 @@ def load_route(path) -> tuple[dict[str, dict[str, Any]], Route]:
 
     A target accepts ``revisionName`` (Knative's spelling) or ``revision``; ``percent``
     defaults to 0 (a tag-only target). Durations are Go durations (``600s``, ``10m``).
+    Knative's own Service and Route manifests are read by
+    :func:`autoscale.manifests.load_manifests` (``autoscale run --route`` takes both).
 
     Parameters
     ----------
@@ -882,6 +888,8 @@ def load_route(path) -> tuple[dict[str, dict[str, Any]], Route]:
     """
     label = os.fspath(path)
     docs = _load_yaml(path)
+    if docs and all(isinstance(d, Mapping) and "apiVersion" in d for d in docs):
+        _parse(docs[0], label, need_revisions=True)  # names the manifest reader
     if len(docs) != 1:
         raise ConfigError(f"{label}: expected one YAML document holding the route, found {len(docs)}")
     return _parse(docs[0], label, need_revisions=True)

@@ -75,12 +75,16 @@ class ServicesResult:
     names: list[str]
     kind: str = "service"  #: "service" or "revision"
     assignment: np.ndarray | None = None  #: revision index of each request (routes only)
+    #: revision -> its route's tags, comma-separated (routes with tags only)
+    tags: Mapping[str, str] | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per service (or revision), named in the first column."""
+        """One row per service (or revision), named in the first column; then the tags, for a route with tags."""
         frame = self.result.summary
         frame.insert(0, self.kind, self.names)
+        if self.tags:
+            frame.insert(1, "tags", [self.tags.get(n, "") for n in self.names])
         return frame.drop(columns=["config"])
 
     @property
@@ -219,8 +223,10 @@ def replay_route(
     Returns
     -------
     ServicesResult
-        One row per revision (``kind = "revision"``); ``cluster`` totals the service;
-        ``assignment`` holds each request's revision index.
+        One row per revision (``kind = "revision"``), with a ``tags`` column when the
+        route has tags (every tag the route gives the revision at any time);
+        ``cluster`` totals the service; ``assignment`` holds each request's revision
+        index.
     """
     from .routing import assign
 
@@ -236,4 +242,10 @@ def replay_route(
     t_end = simulated_seconds(streams, duration)
     result = run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end, timeseries=timeseries,
                  max_points=max_points, parallel=parallel, activator_pool=activator_pool)
-    return ServicesResult(result=result, names=names, kind="revision", assignment=index)
+    tagged: dict[str, list[str]] = {}
+    for _, mapping in route._tag_timeline:
+        for tag, revision in mapping.items():
+            if tag not in tagged.setdefault(revision, []):
+                tagged[revision].append(tag)
+    return ServicesResult(result=result, names=names, kind="revision", assignment=index,
+                          tags={n: ",".join(t) for n, t in tagged.items()} or None)

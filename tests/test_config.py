@@ -53,7 +53,7 @@ def service(annotations=None, **spec):
 
 def test_exported_names_are_pinned():
     assert set(cfgmod.__all__) == {
-        "Metric", "Aggregation", "KPAConfig", "ResolvedConfig", "resolve", "parse_duration",
+        "Metric", "Aggregation", "KPAConfig", "ResolvedConfig", "RevisionTemplate", "resolve", "parse_duration",
         "parse_seconds", "parse_bool", "ANNOTATION_PREFIX", "PROGRESS_DEADLINE_ANNOTATION", "KPA_CLASS", "HPA_CLASS",
         "KEY_TO_FIELD", "ANNOTATION_TO_FIELD", "IGNORED_CONFIGMAP_KEYS", "TARGET_MIN",
         "RPS_TARGET_UTILIZATION", "CC_TARGET_PERCENTAGE_RANGE", "TBC_UNLIMITED",
@@ -747,3 +747,27 @@ def test_inside_constructs_outside_raises_naming_the_key(field, data):
 def test_parse_duration_matches_arithmetic(h, m, s, ms):
     text = f"{h}h{m}m{s}s{ms}ms"
     assert parse_duration(text) == pytest.approx(h * 3600 + m * 60 + s + ms / 1000, rel=1e-15, abs=0)
+
+
+def test_a_revision_template_is_read_with_its_label_and_spec_path():
+    rev = cfgmod.RevisionTemplate("s-1", {"autoscaling.knative.dev/target": "4"}, {"containerConcurrency": 8},
+                                  label="f.yaml: document 2 (Revision s-1)", spec_path="spec")
+    r = resolve(service=rev)
+    assert r.config.target == 4 and r.sources["container-concurrency"] == "spec"
+    with pytest.raises(ConfigError, match=r"^f.yaml: document 2 \(Revision s-1\): spec.containerConcurrency = "
+                                          r"'8', must be an integer"):
+        resolve(service=cfgmod.RevisionTemplate("s-1", {}, {"containerConcurrency": "8"},
+                                                label="f.yaml: document 2 (Revision s-1)", spec_path="spec"))
+
+
+def test_several_documents_of_one_service_are_read_from_the_last(tmp_path):
+    path = tmp_path / "svc.yaml"
+    path.write_text("apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: s}\n"
+                    "spec: {template: {spec: {containerConcurrency: 3}}}\n---\n"
+                    "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: s}\n"
+                    "spec: {template: {spec: {containerConcurrency: 9}}}\n")
+    assert resolve(service=path).config.container_concurrency == 9
+    path.write_text(path.read_text() + "---\napiVersion: serving.knative.dev/v1\nkind: Service\n"
+                    "metadata: {name: other}\nspec: {}\n")
+    with pytest.raises(ConfigError, match="expected one Knative Service .* found 2"):
+        resolve(service=path)

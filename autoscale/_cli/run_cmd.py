@@ -38,7 +38,9 @@ def add_trace_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--configmap", type=Path, default=None, help="a config-autoscaler ConfigMap (YAML)")
-    parser.add_argument("--service", type=Path, default=None, help="a Knative Service manifest (YAML)")
+    parser.add_argument("--service", type=Path, default=None,
+                        help="a Knative Service manifest (YAML); with spec.traffic (and the earlier revisions "
+                             "in the file) autoscale run replays the split, a row per revision")
     parser.add_argument(
         "--set", dest="sets", action="append", default=[], metavar="KEY=V1[,V2...]",
         help="override a key; a comma list runs the cross product as one batch",
@@ -66,7 +68,8 @@ def register(subparsers) -> None:
     many.add_argument("--per-function", action="store_true",
                       help="replay every function of the trace as its own service, all in one batch")
     many.add_argument("--route", type=Path, default=None, metavar="FILE",
-                      help="a YAML file of revisions and traffic (split, tags, schedule, rollout) for the service")
+                      help="a Knative Route manifest (with --service or Revision documents for its revisions), "
+                           "or a YAML file of revisions and traffic (split, tags, schedule, rollout)")
     many.add_argument("--activator-pool", type=whole("--activator-pool", 1), default=None, metavar="N",
                       help="requests the shared activator pool holds at once (default: no limit)")
     p.set_defaults(func=run)
@@ -177,18 +180,40 @@ def load_trace(args):
     return trace
 
 
+def manifests_from(args):
+    """Knative's manifests named by ``--service`` and ``--route`` (a Route), or None.
+
+    None when neither is given, or when ``--route`` is a file in the project's route format.
+    """
+    from ..manifests import is_manifest, load_manifests
+
+    route_manifest = args.route is not None and is_manifest(args.route)
+    if args.route is not None and not route_manifest:
+        return None
+    sources = [p for p in (args.service, args.route) if p is not None]
+    return load_manifests(*sources) if sources else None
+
+
+def print_notes(notes) -> None:
+    for note in dict.fromkeys(notes):
+        print(f"note: {note}")
+
+
 def run(args) -> int:
     from ..engine import replay
 
     check_async_options(args, args.async_, "--async")
-    many = args.per_function or args.route is not None
+    manifests = manifests_from(args)
+    routed = args.route is not None or (manifests is not None and manifests.has_traffic)
+    many = args.per_function or routed
     if args.activator_pool is not None and not many:
-        raise ConfigError("--activator-pool applies to --per-function and --route runs")
+        raise ConfigError("--activator-pool applies to --per-function and --route runs "
+                          "(or --service with spec.traffic)")
     policy = policy_from(args)
     configs, platform = build_batch(args)
     invocation = invocation_from(args) if args.async_ else None
     if many:
-        return _run_many(args, configs, platform, policy, invocation)
+        return _run_many(args, configs, platform, policy, invocation, manifests if routed else None)
     trace = load_trace(args)
     result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
                     timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"),
@@ -198,6 +223,7 @@ def run(args) -> int:
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
     keys = list(table.columns[2 : table.columns.get_loc("requests")])  # the keys that vary in the batch
     print(format_table(table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]))
+    print_notes(manifests.notes if manifests is not None else ())
     write_outputs(result, table, args)
     return 0
 
@@ -206,26 +232,46 @@ _SHOWN_MANY = ("requests", "completed", "status_503", "status_504", "latency_p50
                "cold_start_delayed", "pod_seconds", "peak_pods")
 
 
-def _run_many(args, configs, platform, policy, invocation) -> int:
-    """``--per-function`` (each function a service) or ``--route`` (the service's revisions)."""
+def _run_many(args, configs, platform, policy, invocation, manifests=None) -> int:
+    """``--per-function`` (each function a service) or a route (the service's revisions).
+
+    The route is ``--route`` in the project's format, or Knative's manifests (``manifests``:
+    a Route, or a Service with ``spec.traffic``).
+    """
     from ..services import replay_route, replay_services
 
-    if args.per_function and args.route is not None:
-        raise ConfigError("--per-function and --route cannot be combined")
+    routed = args.route is not None or manifests is not None
+    what = "--route" if args.route is not None else "--service with spec.traffic"
+    if args.per_function and routed:
+        raise ConfigError(f"--per-function and {what} cannot be combined")
     if len(configs) != 1:
-        raise ConfigError("--per-function and --route take one configuration: give each --set one value")
+        raise ConfigError(f"--per-function and {what} take one configuration: give each --set one value")
     if args.out is not None and args.out.suffix != ".csv":
-        raise ConfigError(f"--out {args.out}: with --per-function or --route, write a .csv file")
-    if args.route is not None:
+        raise ConfigError(f"--out {args.out}: with --per-function or {what}, write a .csv file")
+    notes: list[str] = []
+    route = None
+    if routed:
         if invocation is not None:
-            raise ConfigError("--async is not available with --route")
+            raise ConfigError(f"--async is not available with {what}")
         from ..config import resolve
         from ..routing import load_route
 
         base = {k: v[0] for k, v in parse_assignments(args.sets, "--set") if k not in _PLATFORM_KEYS}
-        raw, route = load_route(args.route)
-        revisions = {name: resolve(configmap=args.configmap, service=args.service, overrides={**base, **keys}).config
-                     for name, keys in raw.items()}
+        if manifests is not None:
+            # Knative's precedence: config map < the revision's annotations and spec < --set.
+            resolved = manifests.resolved(configmap=args.configmap, overrides=base)
+            revisions = {name: r.config for name, r in resolved.items()}
+            route = manifests.route
+            notes = [*manifests.notes, *(f"{name}: {n}" for name, r in resolved.items() for n in r.notes)]
+        else:
+            raw, route = load_route(args.route)
+            revisions = {name: resolve(configmap=args.configmap, service=args.service,
+                                       overrides={**base, **keys}).config
+                         for name, keys in raw.items()}
+        tags = sorted({tag for _, mapping in route._tag_timeline for tag in mapping})
+        if tags:
+            notes.append(f"tags {', '.join(tags)}: the trace's requests are addressed to the main URL, so the "
+                         f"split sends them; a tag's URL gets none")
     trace = load_trace(args)
     plot = args.plot is not None
     if args.per_function:
@@ -239,13 +285,20 @@ def _run_many(args, configs, platform, policy, invocation) -> int:
     kind = run.kind
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; {len(run.names)} {kind}s, "
           f"policy {policy.describe()}, seed {args.seed}")
-    shown = table[[kind, *[c for c in _SHOWN_MANY if c in table], *[c for c in ("activator_rejected",) if c in table]]]
+    if route is not None:
+        changes = route.changes()
+        name = f" {manifests.name}" if manifests is not None else ""
+        print(f"route{name}: " + ", ".join(f"{n} {p} %" for n, p in changes[0][1].items())
+              + (f", {len(changes) - 1} change(s) later" if len(changes) > 1 else ""))
+    columns = [kind, *[c for c in ("tags", *_SHOWN_MANY, "activator_rejected") if c in table]]
+    shown = table[columns]
     if kind == "service":
         shown = shown.assign(service=[n if len(n) <= 16 else n[:13] + "..." for n in shown["service"]])
     print(format_table(shown.head(30)))
     if len(shown) > 30:
         print(f"... {len(shown) - 30} more {kind}s (--out writes them all)")
     print(format_table(run.cluster.drop(columns=["scope"])))
+    print_notes(notes)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
