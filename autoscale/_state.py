@@ -42,9 +42,9 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
     CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED, CF_X_LAST, CF_X_INT,
-    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_RR_ADDR,
-) = range(18)
-N_CF = 18
+    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_RR_ADDR, CF_SERVE_DELAY,
+) = range(19)
+N_CF = 19
 # int64 per configuration: ci[b, F]
 (
     CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
@@ -54,6 +54,10 @@ N_CF = 18
 ) = range(31)
 N_CI = 31
 # CF_RR_ADDR: the address of the activator's last round-robin pick (-1 before the first).
+# CF_SERVE_DELAY: the pods are wanted direct (Serve) but none is ready yet, so the path stays
+# on the activator; the first pod to become ready sends the switch to Serve, which reaches
+# the network this many seconds later (NaN: no such wish), as the SKS reconciler does when
+# the private endpoints change (``pkg/reconciler/serverlessservice``).
 # CI_PHIGH: one past the highest pod slot this configuration has used; per-pod loops stop there.
 # CF_X_*, CI_XCONC: requests executing (not queued) and their time integral over the second.
 # CI_ON_DEMAND: an arrival that finds no room creates a pod at once (scale per request).
@@ -91,6 +95,7 @@ def reset_rows(cf, ci):
         cf[b, CF_PUSH_TIME] = np.nan
         cf[b, CF_KEEP_ALIVE] = np.inf
         cf[b, CF_RR_ADDR] = -1.0
+        cf[b, CF_SERVE_DELAY] = np.nan
         ci[b, CI_INPATH] = 1
         ci[b, CI_ACAP] = -1
 

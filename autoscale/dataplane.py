@@ -29,8 +29,8 @@ import numpy as np
 from ._numba import LEAF
 from ._state import (
     _INLINE, _JIT, CF_A_CREATED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX,
-    CF_NEXT_READY, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC, CI_AENTRY, CI_AHEAD,
-    CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD, CI_DONE, CI_FLOOR,
+    CF_NEXT_READY, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC, CI_AENTRY,
+    CI_AHEAD, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD, CI_DONE, CI_FLOOR,
     CI_HSIZE, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NFIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_PHIGH, CI_SWTO,
     CI_TOTAL, DRAINING, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, PF_IDLE_SINCE, PF_READY_AT, PI_ACT,
     PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, STARTING, _act_conc, _ended, _exec_conc,
@@ -202,6 +202,11 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
                         _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue,
                                        hist_wait, fin, b, p, t, cc, timeout)
             cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
+            if ci[b, CI_NREADY] > 0 and not np.isnan(cf[b, CF_SERVE_DELAY]):
+                # The first ready endpoint lets the SKS go to Serve, as its mode asks.
+                cf[b, CF_SW_TIME] = t + cf[b, CF_SERVE_DELAY]
+                ci[b, CI_SWTO] = 0
+                cf[b, CF_SERVE_DELAY] = np.nan
             if ci[b, CI_ALEN] > 0:
                 _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
                           hist_wait, fin, rng, b, t, cc, timeout)
@@ -538,6 +543,19 @@ class DataPlane:
         """Schedule the network to route through the activator (or not) from time ``at`` (scalar or per row)."""
         self.cf[mask, CF_SW_TIME] = np.broadcast_to(at, mask.shape)[mask]
         self.ci[mask, CI_SWTO] = in_path[mask].astype(np.int64)
+
+    def set_serve_on_ready(self, delay: float, wish: np.ndarray) -> None:
+        """Rows in ``wish`` want Serve but have no ready pod: the first pod to become ready sends the switch.
+
+        The switch reaches the network ``delay`` seconds after that pod is ready; other rows
+        drop any such wish. :attr:`serve_wished` tells which rows still wait.
+        """
+        self.cf[:, CF_SERVE_DELAY] = np.where(np.asarray(wish, dtype=np.bool_), float(delay), np.nan)
+
+    @property
+    def serve_wished(self) -> np.ndarray:
+        """Rows whose switch to Serve waits for their first ready pod (see :meth:`set_serve_on_ready`)."""
+        return ~np.isnan(self.cf[:, CF_SERVE_DELAY])
 
     def set_on_demand(self, on: np.ndarray) -> None:
         """Create a pod for each arrival that finds no room and no starting pod to wait for."""

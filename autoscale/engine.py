@@ -349,8 +349,12 @@ def run(
         nonlocal routed_proxy, replicas
         ready = dp.ready
         if kpa:
-            result = rec.reconcile(now, desired, ebc, ready, dp.in_path, mask=None if mask is everyone else mask)
+            pods = ready + dp.starting + dp.draining
+            result = rec.reconcile_on_events(now, desired, ebc, ready, pods, dp.in_path,
+                                             mask=None if mask is everyone else mask)
+            mask = mask & result.ran  # the rows Knative reconciled
             new, patched, want_proxy = result.replicas, result.patched & mask, result.mode == Mode.PROXY
+            wish = (result.want > 0) & (ebc >= 0) & (ready == 0)
         elif on_demand:
             # Requests create instances and idleness retires them; the policy keeps a floor.
             dp.set_floor(np.max(now), desired, mask)
@@ -358,10 +362,12 @@ def run(
             patched = mask & (desired > live)
             new = np.where(patched, desired, live)
             want_proxy = everyone
+            wish = nobody
         else:
             new = np.where(mask, desired, replicas)
             patched = mask & (new != replicas)
             want_proxy = everyone if policy.routing == "activator" else ready == 0
+            wish = (ready == 0) & (new > 0) & (policy.routing != "activator")
         if patched.any():
             if immediately:
                 dp.apply_replicas(now, new, patched)
@@ -370,6 +376,7 @@ def run(
             scale_events[:] += patched
             from_zero[:] += patched & (replicas == 0) & (new > 0)
         replicas = np.where(patched, new, replicas)
+        dp.set_serve_on_ready(delay, np.where(mask, wish, dp.serve_wished))
         switch = mask & (want_proxy != routed_proxy)
         if switch.any():
             dp.set_mode(now + delay, want_proxy, switch)
@@ -397,7 +404,9 @@ def run(
             dp.set_activator_share(share)
         # The data plane runs second s and reports at its end (the reports are recorded
         # below, after any push of second s: the push lands in bucket s, the reports in s + 1).
+        wished = dp.serve_wished
         out = dp.second(float(s), float(s + 1))
+        routed_proxy &= ~(wished & ~dp.serve_wished)  # the first ready pod sent the switch to Serve
         if async_layer is not None:
             async_layer.collect(s)
 

@@ -14,11 +14,13 @@ policy (:mod:`autoscale.policies.compiled`). Each second runs, in this order:
    (:mod:`autoscale.windows`, as :class:`autoscale.collector.Collector` does);
 4. the policy ticks on its period: the KPA decider every 2 s, or at once on a poke
    (:func:`autoscale.decider.decide`);
-5. the decision becomes replicas: through Knative's reconciler for the KPA
-   (:func:`autoscale.reconciler.reconcile`), as a floor of pre-warmed instances for
-   policies that scale per request, or directly; replicas become pods at the start of
-   the next second, and a change of Proxy/Serve mode reaches the network after the
-   platform's delay.
+5. the decision becomes replicas: through Knative's reconciler for the KPA, which runs
+   only when one of Knative's events or its own requeue timers is due
+   (:func:`autoscale.reconciler.reconcile_on_events`), as a floor of pre-warmed
+   instances for policies that scale per request, or directly; replicas become pods at
+   the start of the next second, and a change of Proxy/Serve mode reaches the network
+   after the platform's delay (a switch to Serve that waits only for a ready pod leaves
+   when the first pod is ready, from the data plane).
 
 The decider, the reconciler and the windows are the same compiled rules that the public
 :class:`~autoscale.decider.Decider`, :class:`~autoscale.reconciler.Reconciler` and
@@ -26,7 +28,7 @@ The decider, the reconciler and the windows are the same compiled rules that the
 
 **Idle time is skipped exactly** (KPA). When a configuration has no pod in any state, no
 request in the system or in the activator, no pending mode switch, a reconciler that is
-Inactive at zero replicas, a decider at zero and out of panic, and metric windows that
+Inactive at zero replicas with no requeue or activator probe still to come, a decider at zero and out of panic, and metric windows that
 are empty (and no scale-down-delay window that a tick would write to), then nothing can
 change before its next arrival: every second until then would run the same no-op. The
 loop jumps to the second of that arrival and accounts the span in closed form (the time
@@ -52,8 +54,8 @@ import numpy as np
 from . import spec as P
 from ._numba import JIT, LEAF
 from ._state import (
-    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SW_TIME, CI_503, CI_504, CI_AENTRY, CI_AHEAD, CI_ALEN,
-    CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL,
+    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504, CI_AENTRY, CI_AHEAD,
+    CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL,
     HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
     R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, reset_rows,
 )
@@ -62,8 +64,8 @@ from .pods import _apply_one, _finish_one
 from .policies import compiled as C
 from .decider import DF_PANIC_TIME, DI_DESIRED, N_DF, N_DI, decide, new_decider_state
 from .reconciler import (
-    N_RF, N_RI, RI_ACTIVATORS, RI_DESIRED, RI_MODE, RI_REPLICAS, RI_STATE, activators_for, new_reconciler_state,
-    reconcile,
+    N_RF, N_RI, RF_PROBE_SINCE, RF_REQUEUE, RI_ACTIVATORS, RI_DESIRED, RI_MODE, RI_REPLICAS, RI_STATE,
+    activators_for, new_reconciler_state, reconcile_on_events,
 )
 from .windows import NEVER, window_empty, window_linear, window_record, window_weighted
 
@@ -159,7 +161,7 @@ def _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second, value):
 
 
 @nb.njit(**LEAF)
-def _idle(pi_p, ci, cf, ri, df, di, s_meta, p_meta, second, replicas, desired, panicking, routed_proxy):
+def _idle(pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, second, replicas, desired, panicking, routed_proxy):
     """Nothing can change before the next arrival (see the module docstring)."""
     if (ci[0, CI_NREADY] | ci[0, CI_NSTART] | ci[0, CI_NDRAIN] | ci[0, CI_INSYS] | ci[0, CI_ALEN]
             | ci[0, CI_AENTRY] | ci[0, CI_APUSHED]) != 0:
@@ -170,6 +172,8 @@ def _idle(pi_p, ci, cf, ri, df, di, s_meta, p_meta, second, replicas, desired, p
         return False
     if ri[RI_STATE] != _INACTIVE or ri[RI_REPLICAS] != 0 or ri[RI_MODE] != _PROXY or ri[RI_DESIRED] != 0:
         return False
+    if rf[RF_REQUEUE] != _INF or not math.isnan(rf[RF_PROBE_SINCE]):
+        return False  # a reconcile is still to come
     if pi_p[P.P_SCALE_TO_ZERO] == 0 or (pi_p[P.P_MIN_SCALE] > 0 and pi_p[P.P_REACHABLE] != 0):
         return False
     if not math.isnan(df[DF_PANIC_TIME]) or di[DI_DESIRED] != 0:
@@ -205,9 +209,9 @@ def _history_value(series, out, arrived):
 
 
 @nb.njit(**LEAF)
-def _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf, next_arrival, ts_vals, ts_step):
+def _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, lf, next_arrival, ts_vals, ts_step):
     """The second to go on from: past the idle seconds from ``s`` up to the next arrival, accounted (or ``s``)."""
-    if lv[L_PENDING] or not _idle(pi_p, ci, cf, ri, df, di, s_meta, p_meta, s, lv[L_REPLICAS],
+    if lv[L_PENDING] or not _idle(pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, s, lv[L_REPLICAS],
                                   lv[L_DESIRED], lv[L_PANICKING] != 0, lv[L_ROUTED_PROXY] != 0):
         return s
     upto = t_end if next_arrival == _INF else min(t_end, int(math.floor(next_arrival)))
@@ -299,11 +303,17 @@ def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
     ready = ci[0, CI_NREADY]
     desired = lv[L_DESIRED]
     replicas = lv[L_REPLICAS]
+    serve_wish = False  # Serve as soon as a pod is ready (the SKS forces Proxy until then)
     if q[C.Q_KIND] == C.KIND_KPA:
-        reconcile(pf_p, pi_p, rf, ri, now, desired, lv[L_EBC], ready, ci[0, CI_INPATH] != 0)
+        pods = ready + ci[0, CI_NSTART] + ci[0, CI_NDRAIN]
+        want, _, _, _, ran = reconcile_on_events(pf_p, pi_p, rf, ri, now, desired, lv[L_EBC], ready, pods,
+                                                 ci[0, CI_INPATH] != 0)
+        if not ran:
+            return -1  # nothing Knative would reconcile on
         new = ri[RI_REPLICAS]
         patched = new != replicas
         want_proxy = ri[RI_MODE] == _PROXY
+        serve_wish = want > 0 and lv[L_EBC] >= 0 and ready == 0
     elif q[C.Q_ON_DEMAND] != 0:
         # Requests create instances and idleness retires them; the policy keeps a floor.
         if ci[0, CI_FLOOR] != desired:
@@ -317,6 +327,8 @@ def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
         new = desired
         patched = new != replicas
         want_proxy = q[C.Q_ROUTING] == C.ROUTE_ACTIVATOR or ready == 0
+        serve_wish = q[C.Q_ROUTING] != C.ROUTE_ACTIVATOR and ready == 0 and new > 0
+    cf[0, CF_SERVE_DELAY] = switch_delay if serve_wish else np.nan
     if patched:
         lv[L_SCALE_EVENTS] += 1
         if replicas == 0 and new > 0:
@@ -465,7 +477,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
         now = 0.0
         if not first:
             if kpa and skip_idle:
-                went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, ri, df, di, s_meta, p_meta, lv, lf,
+                went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, lf,
                                 arrivals[cur[0]] if cur[0] < stop[0] else _INF, ts_vals, ts_step)
                 if went_on > s:
                     s = went_on
@@ -487,9 +499,12 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
             rep1[0] = lv[L_PENDING_REPLICAS]
             chg[0] = pending
             lv[L_PENDING] = 0
+            wished = not math.isnan(cf[0, CF_SERVE_DELAY])
             _second_one(0, float(s), t1, cur, stop, arrivals, durations, ccv, tov, swv, scv, pf, pi, cf, ci, h_end,
                         h_pod, h_info, p_queue, a_queue, hl, hw, rng, out, order, ck, cp, ce, cn, rep1, chg, fin, bq,
                         att_ready)
+            if wished and math.isnan(cf[0, CF_SERVE_DELAY]):
+                lv[L_ROUTED_PROXY] = 0  # the first ready pod sent the switch to Serve
             # The activator's immediate push on a first request, and the poke it may cause.
             push = cf[0, CF_PUSH_TIME]
             if not math.isnan(push):

@@ -7,11 +7,17 @@ function of one configuration, :func:`reconcile`, which the replay loop
 (:mod:`autoscale.loop`) calls directly and :class:`Reconciler` calls row by row for a
 batch (every array has the configurations on its leading axis).
 
-Knative reconciles on events (a decider status change, a pod change, a timer it set
-for itself). The replay loop calls the rule once a second instead; each rule is a
-function of the state and the time, so an extra reconcile changes nothing, but a timer
-is seen at the end of its second and a condition Knative notices only on its next
-requeue is seen at once (``docs/model.md`` §3.5).
+Knative reconciles on events, and so does the replay loop, through
+:func:`reconcile_on_events`: when the decider's status changes (its desired scale, or the
+sign of its excess burst capacity: ``pkg/autoscaler/scaling/multiscaler.go``
+``updateLatestScale``), when a pod is created, becomes ready or goes, when a timer the
+reconciler set for itself fires (``scaler.go`` ``handleScaleToZero`` asks to be called
+again after the stable window, the grace period less the time proxied, the pod
+retention, the activation timeout, or 3 s while the SKS already proxies), when the
+asynchronous activator probe finishes (polled every second; the PA is requeued 1 s
+later), and at once again after a reconcile that changed the PA's status or the SKS
+(their own watch events). The loop looks at these events at every second boundary and
+at a poke (``docs/model.md`` §3.5).
 
 Examples
 --------
@@ -48,7 +54,7 @@ from .spec import (
 )
 
 __all__ = ["ActiveState", "Mode", "Reconciler", "ReconcileResult", "activator_count", "reconcile",
-           "new_reconciler_state"]
+           "reconcile_on_events", "new_reconciler_state"]
 
 
 class ActiveState(enum.IntEnum):
@@ -68,15 +74,25 @@ class Mode(enum.IntEnum):
 
 _ACTIVATING, _ACTIVE, _INACTIVE = int(ActiveState.ACTIVATING), int(ActiveState.ACTIVE), int(ActiveState.INACTIVE)
 _PROXY, _SERVE = int(Mode.PROXY), int(Mode.SERVE)
+_INF_S = math.inf
 
 # A reconciler's state: float64 [when the Active condition last changed, when the SKS
 # last entered Proxy], int64 [deployment replicas, Active condition, SKS mode, whether
 # the revision has been initialised (reached its initial scale), PA DesiredScale,
 # activators].
-RF_STATE_SINCE, RF_PROXY_SINCE = range(2)
-N_RF = 2
+RF_STATE_SINCE, RF_PROXY_SINCE, RF_REQUEUE, RF_PROBE_SINCE = range(4)
+N_RF = 4
 RI_REPLICAS, RI_STATE, RI_MODE, RI_INITIALIZED, RI_DESIRED, RI_ACTIVATORS = range(6)
-N_RI = 6
+RI_SEEN_DESIRED, RI_SEEN_EBC_SIGN, RI_SEEN_READY, RI_SEEN_PODS = range(6, 10)
+N_RI = 10
+# RF_REQUEUE: when the work queue hands the PA back (the earliest requeue asked for; inf:
+# none); RF_PROBE_SINCE: when the asynchronous activator probe started (NaN: none in
+# flight). RI_SEEN_*: the decider status and pod counts the last event check saw.
+PROBE_PERIOD = 1.0  # scaler.go probePeriod
+PROBE_TIMEOUT = 45.0  # scaler.go probeTimeout
+PROBE_REQUEUE = 1.0  # scaler.go reenqeuePeriod: the PA comes back this long after the probe ends
+PROXY_REQUEUE = 3.0  # scaler.go: an Active PA past its stable window whose SKS already proxies
+MAX_CASCADE = 4  # reconciles in a row at one instant, each caused by the one before changing status
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +100,9 @@ class ReconcileResult:
     """One reconcile of a batch; arrays of shape ``(B,)``."""
 
     want: np.ndarray  #: int64, the scale the reconciler wants (-1 = unknown, do nothing)
+    requeue_after: np.ndarray  #: float64 seconds after which the reconcile asked to run again (inf: none)
+    probed: np.ndarray  #: bool, the reconcile probed whether the activator is in the path
+    ran: np.ndarray  #: bool, the row was reconciled (always, for :meth:`Reconciler.reconcile`)
     replicas: np.ndarray  #: int64 deployment replicas after any patch
     patched: np.ndarray  #: bool, the deployment was patched this reconcile
     mode: np.ndarray  #: int8 Mode the SKS is set to
@@ -122,6 +141,12 @@ def new_reconciler_state(pi, now, rf, ri):
     ri[RI_INITIALIZED] = 0
     ri[RI_DESIRED] = -1
     ri[RI_ACTIVATORS] = 2
+    rf[RF_REQUEUE] = now  # the PA's creation is reconciled at once
+    rf[RF_PROBE_SINCE] = np.nan
+    ri[RI_SEEN_DESIRED] = -1
+    ri[RI_SEEN_EBC_SIGN] = 0
+    ri[RI_SEEN_READY] = 0
+    ri[RI_SEEN_PODS] = pi[P_INITIAL_SCALE]
 
 
 @nb.njit(**LEAF)
@@ -139,15 +164,17 @@ def min_ready(pi, ri):
 
 @nb.njit(**LEAF)
 def _scale(pf, pi, rf, ri, now, desired, in_path):
-    """``scaler.go`` ``(*scaler).scale``: the scale the reconciler wants, and whether to apply it.
+    """``scaler.go`` ``(*scaler).scale``: the scale the reconciler wants, whether to apply it,
+    the requeue it asks for (seconds, inf: none) and whether it probed the activator path.
 
     An unknown desired scale (-1) while the PA is not Activating comes back as it came,
-    not applied. Otherwise the scale bounds, then the scale-to-zero rules.
+    not applied. Otherwise the scale bounds, then the scale-to-zero rules
+    (``handleScaleToZero``).
     """
     state = ri[RI_STATE]
     activating = state == _ACTIVATING
     if desired < 0 and not activating:
-        return -1, False  # metrics not ready yet: do nothing
+        return -1, False, _INF_S, False  # metrics not ready yet: do nothing
     reachable = pi[P_REACHABLE] != 0
     lo = pi[P_MIN_SCALE] if reachable else 0
     if pi[P_INITIAL_SCALE] > 1 and not ri[RI_INITIALIZED] and reachable:
@@ -155,43 +182,55 @@ def _scale(pf, pi, rf, ri, now, desired, in_path):
     hi = pi[P_MAX_SCALE]
     x = lo if desired < lo else (hi if hi != 0 and desired > hi else desired)
     if x != 0:
-        return x, True
+        return x, True, _INF_S, False
     if pi[P_SCALE_TO_ZERO] == 0:
-        return 1, True  # enable-scale-to-zero = false turns every 0 into 1
+        return 1, True, _INF_S, False  # enable-scale-to-zero = false turns every 0 into 1
     elapsed = now - rf[RF_STATE_SINCE]
     if activating:
-        # Give up (scale to 0) only after the activation timeout.
+        # Give up (scale to 0) only after the activation timeout; until then come back then.
         if elapsed > pf[P_ACTIVATION_TIMEOUT]:
-            return 0, True
-        return -1, False
+            return 0, True, _INF_S, False
+        return -1, False, pf[P_ACTIVATION_TIMEOUT], False
     if state == _ACTIVE:
         # Hold one pod until the PA has been Active for a stable window; then want 0
         # without touching the pods, which marks the PA Inactive.
-        if elapsed < pi[P_STABLE_WINDOW]:
-            return 1, True
-        return 0, False
+        sw = float(pi[P_STABLE_WINDOW])
+        if elapsed < sw:
+            return 1, True, sw - elapsed, False
+        return 0, False, (PROXY_REQUEUE if ri[RI_MODE] == _PROXY else _INF_S), False
     # Inactive: remove the last pod once the activator is in the path and both the grace
     # period (or the time already proxied) and the retention period allow.
-    probed = pf[P_TBC] == -1.0 or in_path
+    probe = pf[P_TBC] != -1.0  # with TBC -1 the activator is always in the path
+    if probe and not in_path:
+        if math.isnan(rf[RF_PROBE_SINCE]):
+            rf[RF_PROBE_SINCE] = now  # the asynchronous probe; it requeues the PA when done
+        return 0, False, _INF_S, True
     retention = pf[P_RETENTION] if reachable else 0.0
-    proxy_for = now - rf[RF_PROXY_SINCE] if ri[RI_MODE] == _PROXY else 0.0
     grace = pf[P_GRACE]
-    remove = (elapsed >= max(grace, retention)) or (
-        not (retention > 0 and elapsed < retention) and grace - proxy_for <= 0)
-    return 0, probed and remove
+    if elapsed >= max(grace, retention):
+        return 0, True, _INF_S, probe
+    if retention > 0 and elapsed < retention:
+        return 0, False, retention - elapsed, probe
+    proxy_for = now - rf[RF_PROXY_SINCE] if ri[RI_MODE] == _PROXY else 0.0
+    if grace - proxy_for <= 0:
+        return 0, True, _INF_S, probe
+    return 0, False, grace - proxy_for, probe
 
 
 @nb.njit(**LEAF)
 def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
-    """Reconcile one configuration at ``now`` (seconds). Returns ``(want, patched)``.
+    """Reconcile one configuration at ``now`` (seconds). Returns ``(want, patched, requeue_after, probed)``.
 
     ``desired`` and ``ebc`` are the decider's published desired scale (-1 = unknown) and
     excess burst capacity, ``ready`` the ready pods, ``in_path`` whether the network
     really routes through the activator now (the probe). The SKS mode is left in
-    ``ri[RI_MODE]`` and the replicas in ``ri[RI_REPLICAS]``.
+    ``ri[RI_MODE]`` and the replicas in ``ri[RI_REPLICAS]``; a requeue asked for is kept
+    in ``rf[RF_REQUEUE]`` (the earliest one wins, as in Kubernetes' delaying work queue).
     """
     state = ri[RI_STATE]
-    want, apply = _scale(pf, pi, rf, ri, now, desired, in_path)
+    want, apply, requeue_after, probed = _scale(pf, pi, rf, ri, now, desired, in_path)
+    if requeue_after < _INF_S:
+        rf[RF_REQUEUE] = min(rf[RF_REQUEUE], now + requeue_after)
     patched = apply and want != ri[RI_REPLICAS]
     if patched:
         ri[RI_REPLICAS] = want
@@ -219,17 +258,67 @@ def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
     if new != state:
         rf[RF_STATE_SINCE] = now
     ri[RI_STATE] = new
-    return want, patched
+    return want, patched, requeue_after, probed
+
+
+@nb.njit(**LEAF)
+def _events_due(rf, ri, now, desired, ebc, ready, pods, in_path):
+    """Whether an event since the last check makes Knative reconcile by ``now`` (see the module docstring)."""
+    due = rf[RF_REQUEUE] <= now
+    if due:
+        rf[RF_REQUEUE] = _INF_S
+    since = rf[RF_PROBE_SINCE]
+    if not math.isnan(since) and (in_path or now - since >= PROBE_TIMEOUT):
+        rf[RF_PROBE_SINCE] = np.nan  # the probe succeeded or gave up: the PA comes back shortly
+        rf[RF_REQUEUE] = min(rf[RF_REQUEUE], now + PROBE_REQUEUE)
+    sign = 1 if ebc >= 0 else 0
+    if desired != ri[RI_SEEN_DESIRED] or sign != ri[RI_SEEN_EBC_SIGN]:
+        due = True
+    if ready != ri[RI_SEEN_READY] or pods != ri[RI_SEEN_PODS]:
+        due = True
+    ri[RI_SEEN_DESIRED] = desired
+    ri[RI_SEEN_EBC_SIGN] = sign
+    ri[RI_SEEN_READY] = ready
+    ri[RI_SEEN_PODS] = pods
+    return due
+
+
+@nb.njit(**LEAF)
+def reconcile_on_events(pf, pi, rf, ri, now, desired, ebc, ready, pods, in_path):
+    """Reconcile at ``now`` if Knative would have (see the module docstring); ``pods`` counts every live pod.
+
+    Returns ``(want, patched, requeue_after, probed, ran)``: the last reconcile's result, or
+    ``(-1, False, inf, False, False)`` when nothing was due. A reconcile that changes the
+    PA's status or the SKS is followed at once by another (their watch events), up to
+    ``MAX_CASCADE`` in a row.
+    """
+    if not _events_due(rf, ri, now, desired, ebc, ready, pods, in_path):
+        return -1, False, _INF_S, False, False
+    want, patched, requeue_after, probed = -1, False, _INF_S, False
+    for _ in range(MAX_CASCADE):
+        state, mode, published, replicas = ri[RI_STATE], ri[RI_MODE], ri[RI_DESIRED], ri[RI_REPLICAS]
+        want, p, requeue_after, probed = reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path)
+        patched = patched or p
+        if (state == ri[RI_STATE] and mode == ri[RI_MODE] and published == ri[RI_DESIRED]
+                and replicas == ri[RI_REPLICAS]):
+            break
+    return want, patched, requeue_after, probed, True
 
 
 @nb.njit(**JIT)
-def _reconcile_batch(pf, pi, rf, ri, now, desired, ebc, ready, in_path, mask, want, patched):
+def _reconcile_batch(pf, pi, rf, ri, now, desired, ebc, ready, pods, in_path, mask, on_events, want, patched,
+                     requeue_after, probed, ran):
     for b in range(pf.shape[0]):
-        if mask[b]:
-            want[b], patched[b] = reconcile(pf[b], pi[b], rf[b], ri[b], now[b], desired[b], ebc[b], ready[b],
-                                            in_path[b])
+        want[b], patched[b], requeue_after[b], probed[b], ran[b] = -1, False, _INF_S, False, False
+        if not mask[b]:
+            continue
+        if on_events:
+            want[b], patched[b], requeue_after[b], probed[b], ran[b] = reconcile_on_events(
+                pf[b], pi[b], rf[b], ri[b], now[b], desired[b], ebc[b], ready[b], pods[b], in_path[b])
         else:
-            want[b], patched[b] = -1, False
+            want[b], patched[b], requeue_after[b], probed[b] = reconcile(
+                pf[b], pi[b], rf[b], ri[b], now[b], desired[b], ebc[b], ready[b], in_path[b])
+            ran[b] = True
 
 
 class Reconciler:
@@ -319,16 +408,52 @@ class Reconciler:
             Rows to reconcile; the others keep their state (their ``want`` reads -1).
             ``now`` may be an array.
         """
+        return self._run(now, desired, ebc, ready, ready, activator_in_path, mask, False)
+
+    def reconcile_on_events(
+        self,
+        now: float,
+        desired: np.ndarray,
+        ebc: np.ndarray,
+        ready: np.ndarray,
+        pods: np.ndarray,
+        activator_in_path: np.ndarray,
+        mask: np.ndarray | None = None,
+    ) -> ReconcileResult:
+        """Reconcile the rows where Knative would have by ``now``: see :func:`reconcile_on_events`.
+
+        Call it at every instant something may have happened (the replay loop calls it at
+        every second boundary and at a poke); ``pods`` counts every live pod (starting,
+        ready, draining). Rows with nothing due keep their state; their ``ran`` is False.
+        """
+        return self._run(now, desired, ebc, ready, pods, activator_in_path, mask, True)
+
+    @property
+    def requeue_at(self) -> np.ndarray:
+        """When each PA's requested requeue fires (inf: none)."""
+        return self._rf[:, RF_REQUEUE].copy()
+
+    @property
+    def probing(self) -> np.ndarray:
+        """Rows with an asynchronous activator probe in flight."""
+        return ~np.isnan(self._rf[:, RF_PROBE_SINCE])
+
+    def _run(self, now, desired, ebc, ready, pods, activator_in_path, mask, on_events) -> ReconcileResult:
         b = self.spec.batch
         now = np.ascontiguousarray(as_batch(now, b, np.float64))
         desired = np.ascontiguousarray(as_batch(desired, b, np.int64))
         ebc = np.ascontiguousarray(as_batch(ebc, b, np.int64))
         ready = np.ascontiguousarray(as_batch(ready, b, np.int64))
+        pods = np.ascontiguousarray(as_batch(pods, b, np.int64))
         in_path = np.ascontiguousarray(as_batch(activator_in_path, b, np.bool_))
         mask = np.ones(b, dtype=np.bool_) if mask is None else np.ascontiguousarray(as_batch(mask, b, np.bool_))
         want = np.empty(b, dtype=np.int64)
         patched = np.empty(b, dtype=np.bool_)
-        _reconcile_batch(self._pf, self._pi, self._rf, self._ri, now, desired, ebc, ready, in_path, mask, want,
-                         patched)
-        return ReconcileResult(want=want, replicas=self.replicas, patched=patched, mode=self.mode,
+        requeue_after = np.empty(b)
+        probed = np.empty(b, dtype=np.bool_)
+        ran = np.empty(b, dtype=np.bool_)
+        _reconcile_batch(self._pf, self._pi, self._rf, self._ri, now, desired, ebc, ready, pods, in_path, mask,
+                         on_events, want, patched, requeue_after, probed, ran)
+        return ReconcileResult(want=want, requeue_after=requeue_after, probed=probed, ran=ran,
+                               replicas=self.replicas, patched=patched, mode=self.mode,
                                activators=self.activators, state=self.state)

@@ -11,7 +11,8 @@ with a batch of one), driven on the engine's per-second schedule (spec §8):
   samples the ready pods, the collector records both; the decider ticks on even
   seconds (and on any second where the activator's report pokes it); the reconciler
   runs; new replicas become pods at ``T``; a change of Proxy/Serve mode reaches the
-  network at ``T + platform.mode_switch_delay``;
+  network at ``T + platform.mode_switch_delay``, except that a switch to Serve held back
+  only because no pod was ready is sent when the first pod becomes ready;
 * the activator's immediate first-request push is recorded at its own time and, when
   the decider wants zero pods, pokes it there and then (scale from zero).
 
@@ -264,6 +265,7 @@ class _Simulation:
         self.rr = -1.0  # address of the last round-robin pick
         self.in_path = True
         self.routed_proxy = True  # the mode last sent to the network
+        self.serve_wish = False  # Serve is wanted but no pod is ready: the first one sends the switch
         self.admissions = 0
 
         self.collector = Collector(s)
@@ -622,6 +624,11 @@ class _Simulation:
                 # Requests bound to it while it started (scale per request) start now.
                 while p.queue and len(p.executing) < self.cc:
                     self._start(p, p.queue.popleft(), t)
+        if self.serve_wish:
+            # The SKS held Proxy only for want of a ready endpoint.
+            self.serve_wish = False
+            self._schedule(t + self.platform.mode_switch_delay, _SWITCH, False)
+            self.routed_proxy = False
         if self.a_queue:
             self._dispatch(t)
 
@@ -673,11 +680,15 @@ class _Simulation:
         prev = self.replicas
         mode = None
         if self.kpa:
-            result = self.rec.reconcile(t, np.array([self.desired]), np.array([self.ebc]), np.array([ready]),
-                                        np.array([self.in_path]))
+            pods = ready + self._count(_STARTING) + self._count(_DRAINING)
+            result = self.rec.reconcile_on_events(t, np.array([self.desired]), np.array([self.ebc]),
+                                                  np.array([ready]), np.array([pods]), np.array([self.in_path]))
+            if not result.ran[0]:
+                return Mode(int(result.mode[0])).name  # nothing Knative would reconcile on
             new, patched = int(result.replicas[0]), bool(result.patched[0])
             want_proxy = bool(result.mode[0] == Mode.PROXY)
             mode = Mode(int(result.mode[0])).name
+            self.serve_wish = bool(result.want[0] > 0 and self.ebc >= 0 and ready == 0)
         elif self.on_demand:
             if self.desired != self.floor:
                 self.floor, self.floor_time = self.desired, t
@@ -685,10 +696,12 @@ class _Simulation:
             patched = self.desired > live
             new = self.desired if patched else live
             want_proxy = True
+            self.serve_wish = False
         else:
             new = self.desired
             patched = new != self.replicas
             want_proxy = self.policy.routing == "activator" or ready == 0
+            self.serve_wish = self.policy.routing != "activator" and ready == 0 and new > 0
         if patched:
             self._apply(t, new)
             self.scale_events += 1

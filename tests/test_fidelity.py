@@ -11,14 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoscale import KPAConfig, replay
+from autoscale import KPAConfig, KPASpec, Platform, reference, replay
 from autoscale._state import (
     CI_PHIGH, N_CF, N_CI, N_PF, N_PI, N_RS, PF_ADDR, PI_ACT, PI_STATE, READY, reset_rows,
 )
 from autoscale.activator import _pick_activator
+from autoscale.platform import ColdStart
 from autoscale.pods import _new_pod
+from autoscale.reconciler import Mode, Reconciler
 from autoscale.rng import STREAMS, SplitMix64, seed_states
-from autoscale.trace import synthetic
+from autoscale.trace import Trace, synthetic
 from autoscale.trace.durations import Exponential
 
 _CONFIG_COLUMNS = {"config", "target-burst-capacity"}
@@ -117,3 +119,94 @@ def test_unreachable_revision_with_min_scale_lets_its_pod_go_after_a_stable_wind
     assert len(gone) and gone[0] < 200, "the last pod leaves about a stable window after the traffic"
     assert result.summary["pod_seconds"].iloc[0] < 300
 
+
+
+# --- the reconciler on Knative's events and timers (scaler.go handleScaleToZero) ---------
+
+def _active_in_proxy(tbc=211.0):
+    """A reconciler whose PA went Active at t = 10 with one ready pod, the SKS in Proxy."""
+    r = Reconciler(KPASpec.from_configs(KPAConfig(target_burst_capacity=tbc)), now=0.0)
+    out = r.reconcile_on_events(10.0, desired=1, ebc=-111, ready=1, pods=1, activator_in_path=True)
+    assert out.ran[0] and r.state_names() == ["Active"]
+    return r
+
+
+def test_each_reconcile_says_when_it_asks_to_run_again():
+    # Active for less than the stable window: hold one pod and come back after the rest of
+    # the window (sw - ActiveFor); past the window with the SKS already proxying: come back
+    # after 3 s; Activating: after the whole activation timeout (600 s + 30 s).
+    r = _active_in_proxy()
+    out = r.reconcile(40.0, desired=np.array([0]), ebc=np.array([-111]), ready=np.array([1]),
+                      activator_in_path=np.array([True]))
+    assert (int(out.want[0]), float(out.requeue_after[0]), bool(out.probed[0])) == (1, 30.0, False)
+    assert r.requeue_at[0] == 70.0
+    out = r.reconcile(70.0, desired=np.array([0]), ebc=np.array([-111]), ready=np.array([1]),
+                      activator_in_path=np.array([True]))
+    assert (int(out.want[0]), float(out.requeue_after[0])) == (0, 3.0)
+    fresh = Reconciler(KPASpec.from_configs(KPAConfig(initial_scale=1)), now=0.0)
+    out = fresh.reconcile(1.0, desired=np.array([0]), ebc=np.array([-111]), ready=np.array([0]),
+                          activator_in_path=np.array([True]))
+    assert (int(out.want[0]), float(out.requeue_after[0])) == (-1, 630.0)
+
+
+def test_nothing_is_reconciled_until_an_event_or_a_timer():
+    r = _active_in_proxy()
+    quiet = dict(desired=1, ebc=-111, ready=1, pods=1, activator_in_path=True)
+    for t in (11.0, 12.0, 40.0):
+        assert not r.reconcile_on_events(t, **quiet).ran[0]  # no change, no timer asked
+    assert r.reconcile_on_events(41.0, **{**quiet, "ready": 2, "pods": 2}).ran[0]  # a pod event
+    # The decider's status: a new desired scale is an event; an EBC change within its sign is not.
+    assert r.reconcile_on_events(42.0, **{**quiet, "ready": 2, "pods": 2, "desired": 2}).ran[0]
+    assert not r.reconcile_on_events(43.0, **{**quiet, "ready": 2, "pods": 2, "desired": 2, "ebc": -50}).ran[0]
+    assert r.reconcile_on_events(44.0, **{**quiet, "ready": 2, "pods": 2, "desired": 2, "ebc": 5}).ran[0]
+
+
+def test_the_last_pod_goes_when_the_pa_goes_inactive_if_the_activator_proxied_long_enough():
+    # TBC 211 keeps the SKS in Proxy; once the decider wants 0 past the stable window the
+    # PA goes Inactive, and the status change reconciles the PA again at once: the grace
+    # period has long passed in Proxy, so the pod goes in the same instant (the fast path).
+    r = _active_in_proxy()
+    out = r.reconcile_on_events(100.0, desired=0, ebc=-111, ready=1, pods=1, activator_in_path=True)
+    assert r.state_names() == ["Inactive"] and int(r.replicas[0]) == 0 and out.patched[0]
+    assert out.probed[0]  # TBC != -1: it checked that the activator is in the path
+
+
+def test_an_inactive_pa_not_yet_behind_the_activator_probes_then_waits_out_the_grace_period():
+    # TBC 0: Serve while pods are wanted. When the decider wants 0 the PA goes Inactive and
+    # the SKS to Proxy, but the network has not switched yet: the probe fails and the
+    # asynchronous probe starts. Its success requeues the PA 1 s later, which then waits
+    # out the grace period less the time proxied, and removes the pod at 30 s Inactive.
+    r = Reconciler(KPASpec.from_configs(KPAConfig(target_burst_capacity=0)), now=0.0)
+    serve = dict(ebc=0, ready=1, pods=1)
+    r.reconcile_on_events(10.0, desired=1, activator_in_path=False, **serve)
+    assert r.mode[0] == Mode.SERVE
+    out = r.reconcile_on_events(100.0, desired=0, activator_in_path=False, **serve)
+    assert r.state_names() == ["Inactive"] and r.mode[0] == Mode.PROXY and r.probing[0]
+    assert int(r.replicas[0]) == 1 and out.probed[0]
+    assert not r.reconcile_on_events(101.0, desired=0, activator_in_path=True, **serve).ran[0]
+    assert not r.probing[0] and r.requeue_at[0] == 102.0  # the probe found the activator
+    out = r.reconcile_on_events(102.0, desired=0, activator_in_path=True, **serve)
+    assert out.ran[0] and float(out.requeue_after[0]) == 28.0 and int(r.replicas[0]) == 1
+    assert not r.reconcile_on_events(129.0, desired=0, activator_in_path=True, **serve).ran[0]
+    out = r.reconcile_on_events(130.0, desired=0, activator_in_path=True, **serve)
+    assert out.ran[0] and out.patched[0] and int(r.replicas[0]) == 0
+
+
+def test_serve_starts_when_the_first_pod_is_ready_not_at_the_next_second():
+    # TBC 0 and CC 0: the SKS wants Serve from the first decision, but forces Proxy while no
+    # endpoint is ready. The SKS reconciler reacts to the endpoints changing, so the switch
+    # to Serve leaves when the pod (created at 0 s, the initial scale) is ready at 2.5 s and
+    # reaches the network 0.2 s later, at 2.7 s; the switch back to Proxy after the traffic
+    # leaves on a whole second (a reconcile) and lands 0.2 s later. The reference keeps
+    # exact time in Proxy, so it ends in .5; the engine samples the path at each second's
+    # end, which sees Serve at 3 s (a switch sent at the next whole second would land at
+    # 3.2 s and add a second).
+    trace = Trace(arrivals=np.array([0.2]), durations=np.array([0.1]), name="one")
+    platform = Platform(cold_start=ColdStart(kind="constant", shift=2.5), mode_switch_delay=0.2)
+    config = KPAConfig(target_burst_capacity=0)
+    exact = reference.simulate(trace, config, platform=platform, duration=300.0)
+    exact_proxied = float(exact.summary["activator_fraction"].iloc[0]) * 300.0
+    assert exact_proxied % 1.0 == pytest.approx(0.5, abs=1e-9)
+    result = replay(trace, [config], platform=platform, duration=300.0)
+    sampled = float(result.summary["activator_fraction"].iloc[0]) * 300.0
+    assert sampled == pytest.approx(exact_proxied - 0.5, abs=1e-9)
