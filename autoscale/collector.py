@@ -1,4 +1,4 @@
-"""The autoscaler's metric collector: stable and panic windows fed with recorded stats, batched (spec §4.2).
+"""The autoscaler's metric collector: stable and panic windows fed with recorded stats, batched (``pkg/autoscaler/metrics/collector.go``).
 
 Each configuration averages the metric it scales on (concurrency or requests per
 second) over its stable and its panic window, with the linear or weighted-exponential

@@ -1,7 +1,7 @@
 """The configuration of one revision's KPA, validated on construction and resolved from Knative's sources.
 
 A :class:`KPAConfig` holds the settings the decider and the reconciler read for one
-revision (Knative Serving 1.23, spec §2). :func:`resolve` builds one from the places
+revision (Knative Serving 1.23: ``pkg/autoscaler/config/config.go``, ``pkg/apis/autoscaling``). :func:`resolve` builds one from the places
 Knative takes them from, in increasing precedence::
 
     defaults < config-autoscaler ConfigMap < revision annotations / spec < explicit overrides
@@ -80,7 +80,7 @@ PROGRESS_DEADLINE_ANNOTATION = "serving.knative.dev/progress-deadline"
 KPA_CLASS = "kpa.autoscaling.knative.dev"
 HPA_CLASS = "hpa.autoscaling.knative.dev"
 
-#: Config-map keys Knative reads but ignores, with the reason (spec §2.1 "Other facts").
+#: Config-map keys Knative reads but ignores, with the reason (``pkg/autoscaler/config/config.go``).
 IGNORED_CONFIGMAP_KEYS: Mapping[str, str] = types.MappingProxyType({
     "tick-interval": "the decider tick is hard-coded to 2s",
 })
@@ -589,7 +589,7 @@ class KPAConfig:
     ``TypeError``, and a value out of range raises :class:`~autoscale.errors.ConfigError`
     naming the Knative key, the value and the allowed range.
 
-    Ranges are those of the ``config-autoscaler`` config map (spec §2.1), or of the
+    Ranges are those of the ``config-autoscaler`` config map (``pkg/autoscaler/config/config.go``), or of the
     revision spec for ``container_concurrency``, ``timeout_seconds`` and
     ``progress_deadline``. The annotation-only settings (``target``,
     ``target_utilization_percentage``, ``activation_scale``) use their annotation ranges.
@@ -732,7 +732,7 @@ class KPAConfig:
             if self.max_scale > 0 and a > self.max_scale:
                 raise ConfigError(f"activation-scale = {a}, must be <= max-scale = {self.max_scale}")
 
-    # -- derived values (spec §2.3 - §2.5) ---------------------------------------------------
+    # -- derived values (resources ResolveMetricTarget, MakeMetric, MakeDecider) ---------------
 
     @property
     def container_concurrency_target_fraction(self) -> float:
@@ -1174,7 +1174,7 @@ def resolve(configmap=None, service=None, overrides=None) -> ResolvedConfig:
         in the file, the one named ``config-autoscaler``), or a mapping of its ``data``
         (string values, as Kubernetes requires). ``_example`` is skipped and
         ``tick-interval`` is accepted and ignored (with a note), as Knative does. Values
-        use the config map's ranges (spec §2.1).
+        use the config map's ranges (``pkg/autoscaler/config/config.go``).
     service : path, mapping or RevisionTemplate, optional
         A Knative Service manifest (``apiVersion: serving.knative.dev/v1``, ``kind:
         Service``), as a YAML file or the parsed mapping; a file holding several
@@ -1184,7 +1184,7 @@ def resolve(configmap=None, service=None, overrides=None) -> ResolvedConfig:
         aliases such as ``minScale`` accepted), ``serving.knative.dev/progress-deadline``,
         and ``spec.containerConcurrency`` and ``spec.timeoutSeconds``. Other annotations
         belong to other components and are ignored. Annotations use the annotation
-        ranges (spec §2.2), e.g. panic-threshold-percentage in [110, 1000].
+        ranges (``pkg/apis/autoscaling/annotation_validation.go``), e.g. panic-threshold-percentage in [110, 1000].
     overrides : mapping, optional
         Key -> value, applied last. Keys are Knative keys (as in
         :meth:`KPAConfig.to_dict`, e.g. ``stable-window``), bare annotation names

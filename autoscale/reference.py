@@ -5,7 +5,7 @@ the activator are plain Python objects; a single ``heapq`` holds every timestamp
 event (arrivals, completions, revision timeouts, pods becoming ready, network mode
 switches). The control plane is the shared one (:class:`~autoscale.collector.Collector`,
 :class:`~autoscale.decider.Decider`, :class:`~autoscale.reconciler.Reconciler`, run
-with a batch of one), driven on the engine's per-second schedule (spec §8):
+with a batch of one), driven on the engine's per-second schedule (``docs/model.md`` §1):
 
 * every whole second ``T``: the queue-proxies and the activator report, the scraper
   samples the ready pods, the collector records both; the decider ticks on even
@@ -39,7 +39,7 @@ Where the engine approximates, the reference does the exact thing. The differenc
    keeps one pending switch per configuration: a newer one replaces an older one that
    has not yet arrived.
 4. **First report of a stats object.** Knative's request stats average over the time
-   since they were created (spec §3.1). The activator's stats entry is created by the
+   since they were created (knative.dev/networking ``pkg/http/stats``). The activator's stats entry is created by the
    first request after an idle report, so its first report averages over the rest of
    that second only; a pod's queue-proxy stats start at pod creation. The engine
    divides every integral by the whole second.
@@ -127,7 +127,7 @@ class _Request:
 
 @dataclass(eq=False)
 class _Stats:
-    """Knative's request stats (spec §3.1): a time-weighted concurrency integral since ``since``."""
+    """Knative's request stats (knative.dev/networking ``pkg/http/stats``): a time-weighted concurrency integral since ``since``."""
 
     since: float
     last: float
@@ -713,7 +713,7 @@ class _Simulation:
         return mode or ("PROXY" if want_proxy else "SERVE")
 
     def _scrape(self, t: int, reports: dict) -> tuple[float, float, float, float] | None:
-        """Sample n(N) ready pods, old ones first, and estimate the revision totals (spec §4.1)."""
+        """Sample n(N) ready pods, old ones first, and estimate the revision totals (``pkg/autoscaler/metrics/stats_scraper.go``)."""
         ready = self._ready_pods()
         if not self.scrape or not ready:
             return None

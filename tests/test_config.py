@@ -76,7 +76,7 @@ def test_key_table_covers_every_field_once():
 # -- defaults --------------------------------------------------------------------------------
 
 # Knative Serving 1.23: config/core/configmaps/autoscaler.yaml, pkg/apis/config/defaults.go,
-# pkg/deployment/config.go (spec §2.1).
+# pkg/deployment/config.go.
 KNATIVE_DEFAULTS = {
     "container-concurrency-target-percentage": 70.0,
     "container-concurrency-target-default": 100.0,

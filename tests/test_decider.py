@@ -1,4 +1,4 @@
-"""The KPA decider (spec §5, §6) as timestamped scenarios, plus its invariants under hypothesis."""
+"""The KPA decider (``pkg/autoscaler/scaling/autoscaler.go``, ``multiscaler.go``) as timestamped scenarios, plus its invariants under hypothesis."""
 
 from __future__ import annotations
 

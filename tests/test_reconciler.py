@@ -1,4 +1,4 @@
-"""The KPA reconciler (spec §7) as timestamped scenarios, plus batch consistency under hypothesis."""
+"""The KPA reconciler (``pkg/reconciler/autoscaling/kpa``) as timestamped scenarios, plus batch consistency under hypothesis."""
 
 from __future__ import annotations
 

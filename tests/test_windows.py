@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from autoscale.windows import BucketWindows, MaxTimeWindow, round6, weighted_alpha
 
 
-# -- naive models, written from the definitions in the spec (§4.3, §4.4, §5.4) ------------
+# -- naive models, written from the definitions in bucketing.go and max/timewindow.go ------
 
 
 class NaiveLinear:
