@@ -28,12 +28,13 @@ The decider, the reconciler and the windows are the same compiled rules that the
 
 **Idle time is skipped exactly** (KPA). When a configuration has no pod in any state, no
 request in the system or in the activator, no pending mode switch, a reconciler that is
-Inactive at zero replicas with no requeue or activator probe still to come, a decider at zero and out of panic, and metric windows that
-are empty (and no scale-down-delay window that a tick would write to), then nothing can
-change before its next arrival: every second until then would run the same no-op. The
-loop jumps to the second of that arrival and accounts the span in closed form (the time
-with the activator in the path grows by the span; pods, pod-seconds and panic time do
-not; the time series, when kept, receive the same per-second values they would have).
+Inactive at zero replicas with no requeue or activator probe still to come, a decider at
+zero and out of panic, and metric windows that are empty (and no scale-down-delay window
+that a tick would write to), then nothing can change before its next arrival: every
+second until then would run the same no-op. The loop jumps to the second of that arrival
+and accounts the span in closed form (the time with the activator in the path grows by
+the span; pods, pod-seconds and panic time do not; the time series, when kept, receive
+the same per-second values they would have).
 
 Configurations are independent, so a batch runs them on a pool of threads that each
 take the next configuration when done with one (:func:`replay_rows`): no thread waits
@@ -55,8 +56,8 @@ from . import spec as P
 from ._numba import JIT, LEAF
 from ._state import (
     CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504, CI_AENTRY, CI_AHEAD,
-    CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO, CI_TOTAL,
-    HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
+    CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO,
+    CI_TOTAL, HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
     R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, reset_rows,
 )
 from .dataplane import _second_one
