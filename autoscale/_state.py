@@ -31,9 +31,13 @@ PF_CREATED, PF_READY_AT, PF_LAST, PF_INT, PF_PINT, PF_IDLE_SINCE, PF_ADDR = rang
 N_PF = 7
 # PF_ADDR: the pod's address, a random draw in [0, 1) at creation; the activator orders its
 # backends by address, as Knative's throttler sorts them by their IP:port strings.
-# int64 per pod: pi[b, F, p]
-PI_STATE, PI_EXEC, PI_QHEAD, PI_QLEN, PI_CONC, PI_PCONC, PI_ARR, PI_PARR, PI_ACT = range(9)
-N_PI = 9
+# int64 per pod: pi[b, F, p]; the last field, PI_ACT, is repeated once per activator: pi[b, PI_ACT + a, p]
+# is the number of requests activator a has sent pod p and not yet seen answered.
+PI_STATE, PI_EXEC, PI_QHEAD, PI_QLEN, PI_CONC, PI_PCONC, PI_ARR, PI_PARR, PI_AMASK, PI_RANK, PI_ACT = range(11)
+N_PI = 11  # with one activator; ``pod_fields(k)`` with k activators
+# PI_RANK: a ready pod's place among the ready pods in address order; PI_AMASK: the activators
+# (bit a for activator a) whose throttler is assigned the pod. Both are kept only with several
+# activators (``pkg/activator/net/throttler.go``, ``assignSlice``).
 # pod states
 EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 
@@ -41,19 +45,39 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 # float64 per configuration: cf[b, F]
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
-    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_A_CREATED, CF_X_LAST, CF_X_INT,
-    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_RR_ADDR, CF_SERVE_DELAY,
-) = range(19)
-N_CF = 19
+    CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_X_LAST, CF_X_INT,
+    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_SERVE_DELAY,
+) = range(17)
+N_CF = 17
 # int64 per configuration: ci[b, F]
 (
-    CI_HSIZE, CI_AHEAD, CI_ALEN, CI_ACONC, CI_AARR, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
+    CI_HSIZE, CI_ALEN, CI_ACONC, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
     CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
     CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR, CI_ACAP, CI_AREJ, CI_ASYNC, CI_NFIN, CI_BHEAD,
-    CI_BLEN, CI_BINF, CI_BCONC,
-) = range(31)
-N_CI = 31
-# CF_RR_ADDR: the address of the activator's last round-robin pick (-1 before the first).
+    CI_BLEN, CI_BINF, CI_BCONC, CI_NACT, CI_NSUB, CI_NSUB_WANT, CI_NPUSH,
+) = range(33)
+N_CI = 33
+# The activators: CI_NACT of them in the cluster, the first CI_NSUB of them in the revision's
+# public endpoints (the subset the SKS gives it; CI_NSUB_WANT: the subset the control plane asks
+# for, applied at the next second). Totals over the activators: CI_ALEN requests queued,
+# CI_ACONC held (queued or proxied; CF_A_* its time integral), CI_AENTRY live stats entries,
+# CI_APUSHED entries that pushed a first request since their last report; CI_NPUSH such pushes
+# this second and CF_PUSH_TIME the first of them.
+# Each activator a has a block of fields of its own after the configuration's: ci[b, act_i(a) + AI_*]
+# and cf[b, act_f(a) + AF_*].
+AI_HEAD, AI_LEN, AI_CONC, AI_ARR, AI_ENTRY, AI_PUSHED, AI_INDEX, AI_NA = range(8)
+N_AI = 8
+AF_LAST, AF_INT, AF_CREATED, AF_RR = range(4)
+N_AF = 4
+# AI_HEAD, AI_LEN: its FIFO queue, a_queue[b, a, :]; AI_CONC, AF_LAST, AF_INT: the requests it
+# holds and their integral since its last report; AI_ARR: requests since that report; AI_ENTRY:
+# its stats entry is live; AI_PUSHED: it pushed a first request since its last report; AF_CREATED:
+# when the entry was made. AI_INDEX, AI_NA: its index in the revision's public endpoints and their
+# count, as its throttler last saw them (-1, 0: never in them). AF_RR: the address of its last
+# round-robin pick (-1 before the first).
+# Requests carry the activator they came through as ``va`` (0: sent direct, a + 1: activator a):
+# completion-heap info ``req * 128 + va * 2 + timed_out``, pod-queue codes ``req * 64 + va``.
+MAX_ACTIVATORS = 32
 # CF_SERVE_DELAY: the pods are wanted direct (Serve) but none is ready yet, so the path stays
 # on the activator; the first pod to become ready sends the switch to Serve, which reaches
 # the network this many seconds later (NaN: no such wish), as the SKS reconciler does when
@@ -85,19 +109,49 @@ N_REPORT = 11
 # R_POD_CONC: exact total of every ready pod's mean concurrency (no sampling);
 # R_SYSTEM_CONC: exact mean number of requests in the system (pods and the activator).
 
+def pod_fields(activators: int) -> int:
+    """Rows of the int64 pod array with ``activators`` activators."""
+    return N_PI + activators - 1
+
+
+def config_fields(activators: int) -> tuple[int, int]:
+    """Columns of the float64 and int64 configuration arrays with ``activators`` activators."""
+    return N_CF + activators * N_AF, N_CI + activators * N_AI
+
+
+@nb.njit(**INLINE)
+def act_i(a):
+    """First int64 column of activator ``a``'s fields."""
+    return N_CI + a * N_AI
+
+
+@nb.njit(**INLINE)
+def act_f(a):
+    """First float64 column of activator ``a``'s fields."""
+    return N_CF + a * N_AF
+
+
 @nb.njit(**JIT)
 def reset_rows(cf, ci):
     """The data plane's per-configuration state before anything happens: nothing scheduled,
-    the activator in the path, no keep-alive retirement, no activator pool limit."""
+    the activator in the path, no keep-alive retirement, no activator pool limit, and as many
+    activators as the arrays have room for, all in the revision's endpoints."""
+    k = (ci.shape[1] - N_CI) // N_AI
     for b in range(ci.shape[0]):
         cf[b, CF_SW_TIME] = np.inf
         cf[b, CF_NEXT_READY] = np.inf
         cf[b, CF_PUSH_TIME] = np.nan
         cf[b, CF_KEEP_ALIVE] = np.inf
-        cf[b, CF_RR_ADDR] = -1.0
         cf[b, CF_SERVE_DELAY] = np.nan
         ci[b, CI_INPATH] = 1
         ci[b, CI_ACAP] = -1
+        ci[b, CI_NACT] = k
+        ci[b, CI_NSUB] = k
+        ci[b, CI_NSUB_WANT] = k
+        for a in range(k):
+            cf[b, act_f(a) + AF_RR] = -1.0
+            ci[b, act_i(a) + AI_INDEX] = a
+            ci[b, act_i(a) + AI_NA] = k
 
 
 # --- latency histograms -------------------------------------------------------------------
@@ -125,8 +179,8 @@ _INLINE = INLINE
 # --- random streams: rng[b, RS_*], one SplitMix64 state per purpose -------------------------
 # Each purpose draws from its own stream (common random numbers): a configuration that
 # scrapes draws the same cold starts, routing and addresses as one that does not.
-RS_COLD, RS_ROUTE, RS_SCRAPE, RS_ADDR = range(4)
-N_RS = 4
+RS_COLD, RS_ROUTE, RS_SCRAPE, RS_ADDR, RS_ACT = range(5)
+N_RS = 5
 
 
 @nb.njit(**_INLINE)
@@ -252,12 +306,20 @@ def _pod_conc(pf, pi, b, p, t, dconc, dpconc):
 
 
 @nb.njit(**_INLINE)
-def _act_conc(cf, ci, b, t, d):
+def _act_conc(cf, ci, b, a, t, d):
+    """Change the requests activator ``a`` holds at time t (and the total), accumulating the integrals."""
     last = cf[b, CF_A_LAST]
     if t > last:
         cf[b, CF_A_INT] += ci[b, CI_ACONC] * (t - last)
         cf[b, CF_A_LAST] = t
     ci[b, CI_ACONC] += d
+    fa = act_f(a)
+    ia = act_i(a)
+    last = cf[b, fa + AF_LAST]
+    if t > last:
+        cf[b, fa + AF_INT] += ci[b, ia + AI_CONC] * (t - last)
+        cf[b, fa + AF_LAST] = t
+    ci[b, ia + AI_CONC] += d
 
 
 @nb.njit(**_INLINE)

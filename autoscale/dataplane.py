@@ -28,15 +28,18 @@ import numpy as np
 
 from ._numba import LEAF
 from ._state import (
-    _INLINE, _JIT, CF_A_CREATED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX,
-    CF_NEXT_READY, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504, CI_AARR, CI_ACAP, CI_ACONC, CI_AENTRY,
-    CI_AHEAD, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN, CI_COLD, CI_DONE, CI_FLOOR,
-    CI_HSIZE, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NFIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_PHIGH, CI_SWTO,
-    CI_TOTAL, DRAINING, HIST_BINS, INF, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, PF_IDLE_SINCE, PF_READY_AT, PI_ACT,
-    PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, STARTING, _act_conc, _ended, _exec_conc,
-    _heap_pop, _pod_conc, hist_bin, reset_rows,
+    _INLINE, _JIT, AF_CREATED, AI_ARR, AI_ENTRY, AI_HEAD, AI_LEN, AI_PUSHED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS,
+    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX, CF_NEXT_READY, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
+    CI_ACAP, CI_ACONC, CI_AENTRY, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN,
+    CI_COLD, CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NFIN, CI_NPUSH, CI_NREADY,
+    CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, HIST_BINS, INF, N_REPORT,
+    N_RS, N_PF, PF_IDLE_SINCE, PF_READY_AT, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY,
+    STARTING, _act_conc, _ended, _exec_conc, _heap_pop, _pod_conc, act_f, act_i, config_fields, hist_bin, pod_fields,
+    reset_rows,
 )
-from .activator import _dispatch, _pick_ready
+from .activator import (
+    _assign, _choose_activator, _dispatch, _dispatch_all, _enqueue, _oldest_deadline, _pick_ready, _set_subset,
+)
 from .pods import _apply_one, _finish_one, _new_pod, _next_ready, _retire_idle, _terminate
 from .queueproxy import _admit, _pop_pod_queue
 from .scraper import _report_one
@@ -47,8 +50,7 @@ __all__ = ["DataPlane"]
 @nb.njit(**LEAF)  # not inlined: its two dozen helpers would double the event loop's compile time
 def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait, fin, rng,
             cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout):
-    """Request ``req`` reaches the revision at time t: a random ready pod, or the activator."""
-    acap = a_queue.shape[1]
+    """Request ``req`` reaches the revision at time t: a random ready pod, or one of the activators."""
     ci[b, CI_TOTAL] += 1
     ci[b, CI_INSYS] += 1
     on_demand = ci[b, CI_ON_DEMAND] == 1
@@ -70,20 +72,24 @@ def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, 
         ci[b, CI_INSYS] -= 1
         _ended(fin, ci, b, req, 1, t)
         return
-    # Into the activator: the first request with no live stats entry is pushed to the
+    # Into an activator: the first request with no live stats entry is pushed to the
     # autoscaler at once (and may poke it).
-    if ci[b, CI_AENTRY] == 0:
-        ci[b, CI_AENTRY] = 1
-        ci[b, CI_APUSHED] = 1
-        cf[b, CF_PUSH_TIME] = t
-        cf[b, CF_A_CREATED] = t
-    _act_conc(cf, ci, b, t, 1)
-    ci[b, CI_AARR] += 1
-    slot = (ci[b, CI_AHEAD] + ci[b, CI_ALEN]) % acap
-    a_queue[b, slot] = req
-    ci[b, CI_ALEN] += 1
+    a = _choose_activator(ci, rng, b)
+    ia = act_i(a)
+    if ci[b, ia + AI_ENTRY] == 0:
+        ci[b, ia + AI_ENTRY] = 1
+        ci[b, ia + AI_PUSHED] = 1
+        ci[b, CI_AENTRY] += 1
+        ci[b, CI_APUSHED] += 1
+        if ci[b, CI_NPUSH] == 0:
+            cf[b, CF_PUSH_TIME] = t
+        ci[b, CI_NPUSH] += 1
+        cf[b, act_f(a) + AF_CREATED] = t
+    _act_conc(cf, ci, b, a, t, 1)
+    ci[b, ia + AI_ARR] += 1
+    _enqueue(a_queue, ci, b, a, req)
     _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-              hist_wait, fin, rng, b, t, cc, timeout)
+              hist_wait, fin, rng, b, t, cc, timeout, a)
     if on_demand and ci[b, CI_ALEN] > 0:
         # Scale per request: the request found no instance with room, so it waits for
         # an instance of its own (a cold start).
@@ -95,8 +101,10 @@ def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, 
                 cf[b, CF_NEXT_READY] = min(cf[b, CF_NEXT_READY], pf[b, PF_READY_AT, p])
             return
         # Bound to a starting instance that has a free slot, or to a new one: it leaves
-        # the activator's queue (it is the last there) for that instance's queue.
+        # the activator's queue (it is the last there) for that instance's queue. (A front
+        # end that scales per request has one activator.)
         ci[b, CI_ALEN] -= 1
+        ci[b, act_i(0) + AI_LEN] -= 1
         p = -1
         for q in range(ci[b, CI_PHIGH]):
             if pi[b, PI_STATE, q] == STARTING and pi[b, PI_QLEN, q] < cc:
@@ -110,7 +118,7 @@ def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, 
         pi[b, PI_PARR, p] += 1
         _pod_conc(pf, pi, b, p, t, 1, 1)
         qcap = 10 * cc
-        p_queue[b, p, (pi[b, PI_QHEAD, p] + pi[b, PI_QLEN, p]) % qcap] = req * 2 + 1
+        p_queue[b, p, (pi[b, PI_QHEAD, p] + pi[b, PI_QLEN, p]) % qcap] = req * 64 + 1
         pi[b, PI_QLEN, p] += 1
 
 
@@ -130,7 +138,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
               cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready):
     cc = cc_arr[b]
     timeout = timeout_arr[b]
-    acap = a_queue.shape[1]
+    acap = a_queue.shape[2]
     bcap = bq.shape[1]
     ptr = cur[b]
     i1 = end[b]
@@ -139,7 +147,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
         tb = _next_dispatch(cf, ci, bq, att_ready, b)
         tc = h_end[b, 0] if ci[b, CI_HSIZE] > 0 else INF
         tr = cf[b, CF_NEXT_READY]
-        tt = arrivals[a_queue[b, ci[b, CI_AHEAD]]] + timeout if ci[b, CI_ALEN] > 0 else INF
+        ta_act, tt = _oldest_deadline(arrivals, a_queue, ci, b, timeout)
         ts = cf[b, CF_SW_TIME]
         # A pod created by a poke, or a switch it scheduled, may fall inside the second
         # already simulated; it takes effect now, never in the past.
@@ -159,8 +167,9 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             p = h_pod[b, 0]
             info = h_info[b, 0]
             _heap_pop(h_end, h_pod, h_info, ci, b)
-            req = info >> 2
-            via = (info >> 1) & 1
+            req = info >> 7
+            va = (info >> 1) & 63
+            via = 1 if va > 0 else 0
             timed_out = info & 1
             _pod_conc(pf, pi, b, p, t, -1, -via)
             pi[b, PI_EXEC, p] -= 1
@@ -180,16 +189,16 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
                 cf[b, CF_BUSY_SECONDS] += durations[req]
                 _ended(fin, ci, b, req, 0, t)
             if via:
-                pi[b, PI_ACT, p] -= 1
-                _act_conc(cf, ci, b, t, -1)
+                pi[b, PI_ACT + va - 1, p] -= 1
+                _act_conc(cf, ci, b, va - 1, t, -1)
             if pi[b, PI_QLEN, p] > 0:
                 _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue,
                                hist_wait, fin, b, p, t, cc, timeout)
             if pi[b, PI_STATE, p] == DRAINING and pi[b, PI_EXEC, p] == 0 and pi[b, PI_QLEN, p] == 0:
                 _terminate(pf, pi, cf, ci, b, p, t)
             if ci[b, CI_ALEN] > 0:
-                _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-                          hist_wait, fin, rng, b, t, cc, timeout)
+                _dispatch_all(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
+                              hist_wait, fin, rng, b, t, cc, timeout)
         elif tr == t:
             # Pods become ready (and the activator's probe finds them).
             for p in range(ci[b, CI_PHIGH]):
@@ -202,25 +211,28 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
                         _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue,
                                        hist_wait, fin, b, p, t, cc, timeout)
             cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
+            _assign(pf, pi, ci, b)
             if ci[b, CI_NREADY] > 0 and not np.isnan(cf[b, CF_SERVE_DELAY]):
                 # The first ready endpoint lets the SKS go to Serve, as its mode asks.
                 cf[b, CF_SW_TIME] = t + cf[b, CF_SERVE_DELAY]
                 ci[b, CI_SWTO] = 0
                 cf[b, CF_SERVE_DELAY] = np.nan
             if ci[b, CI_ALEN] > 0:
-                _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
-                          hist_wait, fin, rng, b, t, cc, timeout)
+                _dispatch_all(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
+                              hist_wait, fin, rng, b, t, cc, timeout)
         elif ts == t:
             ci[b, CI_INPATH] = ci[b, CI_SWTO]
             cf[b, CF_SW_TIME] = INF
         elif tt == t:
-            # The oldest request waiting in the activator reaches the revision timeout.
-            req = a_queue[b, ci[b, CI_AHEAD]]
-            ci[b, CI_AHEAD] = (ci[b, CI_AHEAD] + 1) % acap
+            # The oldest request waiting in an activator reaches the revision timeout.
+            ia = act_i(ta_act)
+            req = a_queue[b, ta_act, ci[b, ia + AI_HEAD]]
+            ci[b, ia + AI_HEAD] = (ci[b, ia + AI_HEAD] + 1) % acap
+            ci[b, ia + AI_LEN] -= 1
             ci[b, CI_ALEN] -= 1
             ci[b, CI_504] += 1
             ci[b, CI_INSYS] -= 1
-            _act_conc(cf, ci, b, t, -1)
+            _act_conc(cf, ci, b, ta_act, t, -1)
             _ended(fin, ci, b, req, 2, t)
         elif tb == t:
             # The asynchronous dispatcher sends the next attempt of its backlog.
@@ -246,8 +258,15 @@ def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_wi
                 h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
                 cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
     cf[b, CF_PUSH_TIME] = np.nan
+    ci[b, CI_NPUSH] = 0
     if changed[b]:
         _apply_one(b, t0, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n)
+    if ci[b, CI_NSUB_WANT] != ci[b, CI_NSUB]:
+        # The SKS puts the activators the reconciler asked for in the revision's endpoints.
+        _set_subset(pf, pi, ci, b, ci[b, CI_NSUB_WANT])
+        if ci[b, CI_ALEN] > 0:
+            _dispatch_all(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
+                          hist_wait, fin, rng, b, t0, cc[b], timeout[b])
     _step_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
               h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready)
     _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order, fin)
@@ -327,10 +346,14 @@ class DataPlane:
     segments : pair of int arrays (start, end), optional
         Configuration ``b`` replays requests ``start[b]:end[b]`` only (sorted by arrival):
         several services or revisions, each its own trace, in one batch.
+    activators : int
+        Activators in the cluster (:attr:`autoscale.Platform.activators`); all of them are in
+        the revision's endpoints until :meth:`set_activator_subset` says otherwise.
     """
 
     def __init__(self, arrivals, durations, container_concurrency, timeout, cold_start, seed_state,
-                 stable_window, scrape, pods=8, heap=64, activator_queue=64, parallel=None, segments=None):
+                 stable_window, scrape, pods=8, heap=64, activator_queue=64, parallel=None, segments=None,
+                 activators=1):
         self.arrivals = np.ascontiguousarray(arrivals, dtype=np.float64).copy()
         self.durations = np.ascontiguousarray(durations, dtype=np.float64)
         self.n_requests = self.arrivals.size
@@ -342,16 +365,18 @@ class DataPlane:
         b = self.cc.size
         self.batch = b
         self.qcap = int(10 * self.cc.max())
+        self.activators = k = int(activators)
         self.pf = np.zeros((b, N_PF, pods))
-        self.pi = np.zeros((b, N_PI, pods), dtype=np.int64)
-        self.p_queue = np.zeros((b, pods, max(self.qcap, 1)), dtype=np.int32)  # request * 2 + via
-        self.cf = np.zeros((b, N_CF))
-        self.ci = np.zeros((b, N_CI), dtype=np.int64)
+        self.pi = np.zeros((b, pod_fields(k), pods), dtype=np.int64)
+        self.p_queue = np.zeros((b, pods, max(self.qcap, 1)), dtype=np.int64)  # request * 64 + activator + 1
+        n_cf, n_ci = config_fields(k)
+        self.cf = np.zeros((b, n_cf))
+        self.ci = np.zeros((b, n_ci), dtype=np.int64)
         reset_rows(self.cf, self.ci)
         self.h_end = np.zeros((b, heap))
         self.h_pod = np.zeros((b, heap), dtype=np.int64)
         self.h_info = np.zeros((b, heap), dtype=np.int64)
-        self.a_queue = np.zeros((b, activator_queue), dtype=np.int64)
+        self.a_queue = np.zeros((b, k, activator_queue), dtype=np.int64)
         self.hist_lat = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.hist_wait = np.zeros((b, HIST_BINS), dtype=np.int64)
         self.rng = np.tile(np.asarray(seed_state, dtype=np.uint64).reshape(1, N_RS), (b, 1))
@@ -391,9 +416,9 @@ class DataPlane:
         b = self.batch
         pf = np.zeros((b, N_PF, new))
         pf[:, :, :cap] = self.pf
-        pi = np.zeros((b, N_PI, new), dtype=np.int64)
+        pi = np.zeros((b, self.pi.shape[1], new), dtype=np.int64)
         pi[:, :, :cap] = self.pi
-        q = np.zeros((b, new, self.p_queue.shape[2]), dtype=np.int32)
+        q = np.zeros((b, new, self.p_queue.shape[2]), dtype=np.int64)
         q[:, :cap] = self.p_queue
         self.pf, self.pi, self.p_queue = pf, pi, q
         self.order = np.zeros((b, new), dtype=np.int64)
@@ -409,17 +434,18 @@ class DataPlane:
                 arr = np.zeros((self.batch, new), dtype=old.dtype)
                 arr[:, :cap] = old
                 setattr(self, name, arr)
-        acap = self.a_queue.shape[1]
+        acap = self.a_queue.shape[2]
         if need > acap:
             new = max(need, 2 * acap)
-            arr = np.zeros((self.batch, new), dtype=np.int64)
-            head = self.ci[:, CI_AHEAD]
-            ln = self.ci[:, CI_ALEN]
-            for b in np.flatnonzero(ln):
-                idx = (head[b] + np.arange(ln[b])) % acap
-                arr[b, : ln[b]] = self.a_queue[b, idx]
+            arr = np.zeros((self.batch, self.activators, new), dtype=np.int64)
+            for a in range(self.activators):
+                head = self.ci[:, act_i(a) + AI_HEAD]
+                ln = self.ci[:, act_i(a) + AI_LEN]
+                for b in np.flatnonzero(ln):
+                    idx = (head[b] + np.arange(ln[b])) % acap
+                    arr[b, a, : ln[b]] = self.a_queue[b, a, idx]
+                self.ci[:, act_i(a) + AI_HEAD] = 0
             self.a_queue = arr
-            self.ci[:, CI_AHEAD] = 0
 
     # -- one second ------------------------------------------------------------------------
 
@@ -558,10 +584,19 @@ class DataPlane:
         return ~np.isnan(self.cf[:, CF_SERVE_DELAY])
 
     def set_on_demand(self, on: np.ndarray) -> None:
-        """Create a pod for each arrival that finds no room and no starting pod to wait for."""
+        """Create a pod for each arrival that finds no room and no starting pod to wait for.
+
+        Such a front end (a FaaS platform's) has one queue: those rows use one activator."""
         on = np.asarray(on, dtype=np.bool_)
         self.ci[:, CI_ON_DEMAND] = on
+        for f in (CI_NACT, CI_NSUB, CI_NSUB_WANT):
+            self.ci[on, f] = 1
         self._on_demand = bool(on.any())
+
+    def set_activator_subset(self, n: np.ndarray, mask: np.ndarray) -> None:
+        """The revision's public endpoints hold ``n`` activators (at most the cluster's), from the next second."""
+        n = np.minimum(np.asarray(n, dtype=np.int64), self.ci[:, CI_NACT])
+        self.ci[mask, CI_NSUB_WANT] = n[mask]
 
     def set_keep_alive(self, seconds: np.ndarray, mask: np.ndarray) -> None:
         """Retire ready pods idle for ``seconds`` (``inf``: never), per configuration."""
@@ -608,4 +643,10 @@ class DataPlane:
 
     @property
     def push_time(self) -> np.ndarray:
+        """When the first activator push of the last second happened, per configuration (NaN: none)."""
         return self.cf[:, CF_PUSH_TIME].copy()
+
+    @property
+    def push_count(self) -> np.ndarray:
+        """Activators that pushed a first request to the autoscaler in the last second."""
+        return self.ci[:, CI_NPUSH].copy()

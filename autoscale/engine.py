@@ -279,6 +279,7 @@ def run(
         arrivals, durations, spec.container_concurrency, spec.timeout_seconds,
         _cold_start_arrays(platform, b), seed_states(seed), spec.stable_window,
         spec.has_scrape_target if kpa else everyone, parallel=parallel, segments=streams.segments,
+        activators=platform.activators,
     )
     async_layer = None
     if invocation is not None:
@@ -354,7 +355,8 @@ def run(
                                              mask=None if mask is everyone else mask)
             mask = mask & result.ran  # the rows Knative reconciled
             new, patched, want_proxy = result.replicas, result.patched & mask, result.mode == Mode.PROXY
-            wish = (result.want > 0) & (ebc >= 0) & (ready == 0)
+            wish = result.serve_on_ready
+            dp.set_activator_subset(result.activators, mask & want_proxy)  # the SKS subsets them in Proxy mode
         elif on_demand:
             # Requests create instances and idleness retires them; the policy keeps a floor.
             dp.set_floor(np.max(now), desired, mask)
@@ -386,6 +388,7 @@ def run(
         decide(0.0, everyone, collector.observe(0))
         control(0.0, everyone, immediately=True)
     else:
+        dp.set_activator_subset(rec.activators, everyone)
         dp.apply_replicas(np.zeros(b), replicas, everyone)
 
     horizon = 10 * t_end + 3600 if (drain and async_layer is not None) else t_end
@@ -420,6 +423,10 @@ def run(
                 now = np.where(poke, push, float(s))
                 decide(now, poke, collector.observe(s))
                 control(now, poke, immediately=True)
+            # Pushes of other activators later in the second: recorded after the first one's poke.
+            extra = np.maximum(dp.push_count - 1, 0).astype(np.float64)
+            if extra.any():
+                collector.record(s, extra, extra, extra > 0)
 
         # Second boundary: queue-proxy and activator reports, scrape, collector.
         t1 = s + 1
@@ -529,7 +536,7 @@ def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: P
     out = replay_rows(streams.arrivals, streams.durations, start, end, spec, compiled,
                       _cold_start_arrays(platform, b), seed_states(seed), platform.mode_switch_delay, t_end,
                       ts_points=ts.time.size if ts is not None else 0, ts_step=ts.step if ts is not None else 1,
-                      parallel=parallel, skip_idle=skip_idle)
+                      parallel=parallel, skip_idle=skip_idle, activators=platform.activators)
     counters = _counters(out.ci, out.cf, out.peak_pods.copy(), out.scale_events.copy(), out.scale_from_zero.copy(),
                          out.panic_seconds, out.path_seconds, t_end)
     if ts is not None:

@@ -55,18 +55,20 @@ import numpy as np
 from . import spec as P
 from ._numba import JIT, LEAF
 from ._state import (
-    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504, CI_AENTRY, CI_AHEAD,
-    CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_ON_DEMAND, CI_SWTO,
-    CI_TOTAL, HIST_BINS, N_CF, N_CI, N_PF, N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS,
-    R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, reset_rows,
+    AI_HEAD, AI_LEN, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
+    CI_AENTRY, CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NPUSH, CI_NREADY,
+    CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, HIST_BINS, N_AF, N_AI, N_CF, N_CI, N_PF,
+    N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC,
+    R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, act_i, reset_rows,
 )
+from .activator import _set_subset
 from .dataplane import _second_one
 from .pods import _apply_one, _finish_one
 from .policies import compiled as C
 from .decider import DF_PANIC_TIME, DI_DESIRED, N_DF, N_DI, decide, new_decider_state
 from .reconciler import (
     N_RF, N_RI, RF_PROBE_SINCE, RF_REQUEUE, RI_ACTIVATORS, RI_DESIRED, RI_MODE, RI_REPLICAS, RI_STATE,
-    activators_for, new_reconciler_state, reconcile_on_events,
+    activators_for, new_reconciler_state, reconcile_on_events, serve_waits_for_pod,
 )
 from .windows import NEVER, window_empty, window_linear, window_record, window_weighted
 
@@ -101,12 +103,12 @@ def _room_for_pods(pf, pi, p_queue, order, ci, replicas, arrivals):
         return pf, pi, p_queue, order
     new = max(need, 2 * cap)
     pf2 = np.zeros((1, N_PF, new))
-    pi2 = np.zeros((1, N_PI, new), dtype=np.int64)
-    q2 = np.zeros((1, new, p_queue.shape[2]), dtype=np.int32)
+    pi2 = np.zeros((1, pi.shape[1], new), dtype=np.int64)
+    q2 = np.zeros((1, new, p_queue.shape[2]), dtype=np.int64)
     for p in range(cap):  # element loops: slice assignment costs seconds of compile time
         for f in range(N_PF):
             pf2[0, f, p] = pf[0, f, p]
-        for f in range(N_PI):
+        for f in range(pi.shape[1]):
             pi2[0, f, p] = pi[0, f, p]
         for k in range(p_queue.shape[2]):
             q2[0, p, k] = p_queue[0, p, k]
@@ -127,14 +129,16 @@ def _room_for_requests(h_end, h_pod, h_info, a_queue, ci, need):
             p2[0, k] = h_pod[0, k]
             i2[0, k] = h_info[0, k]
         h_end, h_pod, h_info = e2, p2, i2
-    acap = a_queue.shape[1]
+    acap = a_queue.shape[2]
     if need > acap:
         new = max(need, 2 * acap)
-        q2 = np.zeros((1, new), dtype=np.int64)
-        head = ci[0, CI_AHEAD]
-        for k in range(ci[0, CI_ALEN]):
-            q2[0, k] = a_queue[0, (head + k) % acap]
-        ci[0, CI_AHEAD] = 0
+        q2 = np.zeros((1, a_queue.shape[1], new), dtype=np.int64)
+        for a in range(a_queue.shape[1]):
+            ia = act_i(a)
+            head = ci[0, ia + AI_HEAD]
+            for k in range(ci[0, ia + AI_LEN]):
+                q2[0, a, k] = a_queue[0, a, (head + k) % acap]
+            ci[0, ia + AI_HEAD] = 0
         a_queue = q2
     return h_end, h_pod, h_info, a_queue
 
@@ -169,6 +173,8 @@ def _idle(pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, second, replicas, desire
         return False
     if ci[0, CI_INPATH] != 1 or cf[0, CF_SW_TIME] != _INF or not routed_proxy:
         return False
+    if ci[0, CI_NSUB_WANT] != ci[0, CI_NSUB]:
+        return False  # the activators' endpoints change at the next second
     if replicas != 0 or desired != 0 or panicking:
         return False
     if ri[RI_STATE] != _INACTIVE or ri[RI_REPLICAS] != 0 or ri[RI_MODE] != _PROXY or ri[RI_DESIRED] != 0:
@@ -314,7 +320,9 @@ def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
         new = ri[RI_REPLICAS]
         patched = new != replicas
         want_proxy = ri[RI_MODE] == _PROXY
-        serve_wish = want > 0 and lv[L_EBC] >= 0 and ready == 0
+        if want_proxy:  # the SKS subsets the activators in Proxy mode
+            ci[0, CI_NSUB_WANT] = min(ri[RI_ACTIVATORS], ci[0, CI_NACT])
+        serve_wish = serve_waits_for_pod(want, lv[L_EBC], ready)
     elif q[C.Q_ON_DEMAND] != 0:
         # Requests create instances and idleness retires them; the policy keeps a floor.
         if ci[0, CI_FLOOR] != desired:
@@ -371,8 +379,8 @@ def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
 
 @nb.njit(**JIT)
 def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
-               cs_emp_n, seed_state, switch_delay, skip_idle, q, g, pol_rows, table, hist_lat, hist_wait, out_f,
-               out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
+               cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
+               hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
     """Replay configuration ``b`` from second 0 to ``t_end``; results go into row ``b`` of the outputs.
 
     ``q``, ``g``, ``pol_rows`` and ``table`` are the policy (:mod:`autoscale.policies.compiled`).
@@ -402,19 +410,20 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
 
     # The data plane of this configuration.
     npods = 8
+    nact = 1 if on_demand else activators  # a front end that scales per request has one queue
     pf = np.zeros((1, N_PF, npods))
-    pi = np.zeros((1, N_PI, npods), dtype=np.int64)
-    p_queue = np.zeros((1, npods, max(10 * cc, 1)), dtype=np.int32)
+    pi = np.zeros((1, N_PI + nact - 1, npods), dtype=np.int64)
+    p_queue = np.zeros((1, npods, max(10 * cc, 1)), dtype=np.int64)
     order = np.zeros((1, npods), dtype=np.int64)
-    cf = np.zeros((1, N_CF))
-    ci = np.zeros((1, N_CI), dtype=np.int64)
+    cf = np.zeros((1, N_CF + nact * N_AF))
+    ci = np.zeros((1, N_CI + nact * N_AI), dtype=np.int64)
     reset_rows(cf, ci)
     if on_demand:
         ci[0, CI_ON_DEMAND] = 1
     h_end = np.zeros((1, 64))
     h_pod = np.zeros((1, 64), dtype=np.int64)
     h_info = np.zeros((1, 64), dtype=np.int64)
-    a_queue = np.zeros((1, 64), dtype=np.int64)
+    a_queue = np.zeros((1, nact, 64), dtype=np.int64)
     rng = seed_state.reshape(1, N_RS).copy()
     out = np.zeros((1, N_REPORT))
     cur = np.full(1, start[b], dtype=np.int64)
@@ -466,6 +475,10 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     lv[L_REPLICAS] = ri[RI_REPLICAS] if kpa else 0  # what the deployment wants
     lv[L_ROUTED_PROXY] = 1  # the mode last sent to the network
 
+    # The activators in the revision's endpoints: as the reconciler sizes them (any other
+    # policy: every activator).
+    _set_subset(pf, pi, ci, 0, min(ri[RI_ACTIVATORS], nact) if kpa else nact)
+    ci[0, CI_NSUB_WANT] = ci[0, CI_NSUB]
     if kpa:  # the deployment starts at the initial scale
         pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci, lv[L_REPLICAS], np.int64(0))
         rep1[0] = lv[L_REPLICAS]
@@ -476,6 +489,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     while s < t_end:
         poke = first
         now = 0.0
+        extra_pushes = np.int64(0)
         if not first:
             if kpa and skip_idle:
                 went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, lf,
@@ -506,10 +520,12 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
                         att_ready)
             if wished and math.isnan(cf[0, CF_SERVE_DELAY]):
                 lv[L_ROUTED_PROXY] = 0  # the first ready pod sent the switch to Serve
-            # The activator's immediate push on a first request, and the poke it may cause.
+            # The activators' immediate pushes on a first request, and the poke the first may cause
+            # (those of other activators later in the second are recorded after it).
             push = cf[0, CF_PUSH_TIME]
             if not math.isnan(push):
                 _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, 1.0)
+                extra_pushes = ci[0, CI_NPUSH] - 1
                 if q[C.Q_WAKES] != 0 and lv[L_DESIRED] == 0:
                     poke = True
                     now = push
@@ -523,6 +539,8 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
                 pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci, new, np.int64(0))
                 rep1[0] = new
                 _apply_one(0, now, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
+        if extra_pushes > 0:
+            _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, float(extra_pushes))
         if first:
             first = False
             continue
@@ -546,18 +564,20 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     out_i[b, O_SCALE_EVENTS] = lv[L_SCALE_EVENTS]
     out_i[b, O_FROM_ZERO] = lv[L_FROM_ZERO]
     out_i[b, O_SKIPPED_SECONDS] = lv[L_SKIPPED]
-    ci_out[b] = ci[0]
-    cf_out[b] = cf[0]
+    for f in range(N_CI):  # the configuration's own fields, not the activators'
+        ci_out[b, f] = ci[0, f]
+    for f in range(N_CF):
+        cf_out[b, f] = cf[0, f]
 
 
 @nb.njit(**JIT)
 def _replay_rows(rows, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
-                 cs_emp_n, seed_state, switch_delay, skip_idle, q, g, pol_rows, table, hist_lat, hist_wait, out_f,
-                 out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
+                 cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
+                 hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
     for b in rows:
         replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
-                   cs_emp_n, seed_state, switch_delay, skip_idle, q, g, pol_rows, table, hist_lat, hist_wait, out_f,
-                   out_i, ci_out, cf_out, pods_total, ts_vals, ts_step)
+                   cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
+                   hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step)
 
 
 class Outcome:
@@ -608,7 +628,7 @@ def workers_for(batch: int, parallel: bool | None) -> int:
 
 def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_state, switch_delay: float,
                 t_end: int, ts_points: int = 0, ts_step: int = 1, parallel: bool | None = None,
-                skip_idle: bool = True) -> Outcome:
+                skip_idle: bool = True, activators: int = 1) -> Outcome:
     """Replay every configuration of ``spec`` under a compiled ``policy``, each in one compiled call.
 
     ``start[b]:end[b]`` are the requests of configuration ``b``; ``policy`` a
@@ -634,9 +654,9 @@ def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_
 
     def run(rows, pods_total):
         _replay_rows(np.asarray(rows, dtype=np.int64), t_end, arrivals, durations, start, end, pfp, pip, sw, cs_kind,
-                     cs_par, cs_emp, cs_emp_n, seed, float(switch_delay), bool(skip_idle), policy.q, policy.g,
-                     policy.rows, policy.table, res.hist_lat, res.hist_wait, res.out_f, res.out_i, res.ci, res.cf,
-                     pods_total, res.ts, int(ts_step))
+                     cs_par, cs_emp, cs_emp_n, seed, float(switch_delay), int(activators), bool(skip_idle), policy.q,
+                     policy.g, policy.rows, policy.table, res.hist_lat, res.hist_wait, res.out_f, res.out_i, res.ci,
+                     res.cf, pods_total, res.ts, int(ts_step))
 
     if workers == 1:
         run(order, totals[0])

@@ -13,13 +13,20 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ._state import MAX_ACTIVATORS
 from .errors import ConfigError
 
-__all__ = ["ColdStart", "Platform"]
+__all__ = ["ColdStart", "Platform", "PLATFORM_KEYS"]
+
+#: Settings of the platform, rather than of Knative, that runs and sweeps take by name
+#: (``--set activators=3``): ``cold-start`` (a constant cold start, a duration such as
+#: ``2s`` or a number of seconds), ``mode-switch-delay`` (a duration) and ``activators``.
+PLATFORM_KEYS = ("cold-start", "mode-switch-delay", "activators")
+_PLATFORM_ALIASES = {"cold_start": "cold-start", "mode_switch_delay": "mode-switch-delay"}
 
 _KINDS = ("constant", "lognormal", "empirical")
 
@@ -131,13 +138,73 @@ class Platform:
     mode_switch_delay : float
         Seconds from the KPA choosing Proxy or Serve to the network routing that way
         (SKS endpoints and ingress programming). Default 1 s.
+    activators : int
+        Activator replicas in the cluster, 1 to 32. Default 1, as Knative installs it (the
+        ``activator`` deployment's HPA starts at one replica, ``config/core/deployments``);
+        a highly available installation runs 2 or 3. A revision in Proxy mode is served by
+        as many of them as its reconciler asks for (``activator-capacity``), at most these.
     """
 
     cold_start: ColdStart = field(default_factory=ColdStart)
     mode_switch_delay: float = 1.0
+    activators: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.cold_start, ColdStart):
             raise TypeError(f"cold_start must be a ColdStart, got {type(self.cold_start).__name__}")
         if not (math.isfinite(self.mode_switch_delay) and 0 <= self.mode_switch_delay <= 60):
             raise ConfigError(f"mode-switch-delay = {self.mode_switch_delay}s, must be in [0s, 60s]")
+        if isinstance(self.activators, bool) or not isinstance(self.activators, (int, np.integer)) \
+                or not 1 <= self.activators <= MAX_ACTIVATORS:
+            raise ConfigError(f"activators = {self.activators!r}, must be a whole number in [1, {MAX_ACTIVATORS}]")
+
+    def with_settings(self, values) -> "Platform":
+        """This platform with the :data:`PLATFORM_KEYS` in the mapping ``values`` applied.
+
+        Values are strings as the command line gives them (``"2s"``, ``"3"``) or numbers.
+        """
+        from .config import parse_seconds
+
+        kw = {}
+        for key, value in values.items():
+            key = _PLATFORM_ALIASES.get(key, key)
+            if key == "activators":
+                kw["activators"] = _whole(value, key)
+                continue
+            if key not in PLATFORM_KEYS:
+                raise ConfigError(f"{key}: not a platform setting (those are {', '.join(PLATFORM_KEYS)})")
+            if isinstance(value, bool) or value is None:
+                raise ConfigError(f"{key} = {value}, must be a duration such as 2s (or a number of seconds)")
+            seconds = parse_seconds(value, key) if isinstance(value, str) else float(value)
+            if not (math.isfinite(seconds) and seconds >= 0):
+                raise ConfigError(f"{key} = {value}, must be a duration >= 0s")
+            if key == "cold-start":
+                kw["cold_start"] = ColdStart.constant(seconds)
+            else:
+                kw["mode_switch_delay"] = seconds
+        return replace(self, **kw) if kw else self
+
+    def setting(self, key: str) -> float:
+        """The value of one of :data:`PLATFORM_KEYS` (a cold start that is not constant reads NaN)."""
+        key = _PLATFORM_ALIASES.get(key, key)
+        if key == "mode-switch-delay":
+            return self.mode_switch_delay
+        if key == "activators":
+            return self.activators
+        cs = self.cold_start
+        return cs.shift if cs.kind == "constant" else math.nan
+
+
+def _whole(value, key: str) -> int:
+    """A whole number from a string or a number, or a ConfigError naming ``key``."""
+    bad = ConfigError(f"{key} = {value!r}, must be a whole number in [1, {MAX_ACTIVATORS}]")
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise bad from None
+    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer()):
+        return int(value)
+    raise bad

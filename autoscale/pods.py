@@ -16,10 +16,11 @@ import numba as nb
 from ._numba import LEAF
 from ._state import (
     CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CI_CREATED, CI_FLOOR,
-    CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, N_PI, PF_ADDR, PF_CREATED, PF_IDLE_SINCE,
+    CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, PF_ADDR, PF_CREATED, PF_IDLE_SINCE,
     PF_INT, PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, RS_ADDR, RS_COLD, STARTING, _INLINE,
     _below, _uniform,
 )
+from .activator import _assign
 
 
 @nb.njit(**LEAF)
@@ -68,7 +69,7 @@ def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     if p + 1 > ci[b, CI_PHIGH]:
         ci[b, CI_PHIGH] = p + 1
     pi[b, PI_STATE, p] = STARTING
-    for f in range(N_PI):
+    for f in range(pi.shape[1]):
         if f != PI_STATE:
             pi[b, f, p] = 0
     ready_at = t + _cold_start(rng, b, cs_kind, cs_par, cs_emp, cs_emp_n)
@@ -156,4 +157,5 @@ def _apply_one(b, now, replicas, pf, pi, cf, ci, rng, cs_kind, cs_par, cs_emp, c
                 ci[b, CI_NDRAIN] += 1
         live -= 1
     cf[b, CF_NEXT_READY] = _next_ready(pf, pi, ci, b)
+    _assign(pf, pi, ci, b)  # the activators' view of the ready pods
 

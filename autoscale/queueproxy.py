@@ -20,8 +20,8 @@ from ._state import (
 
 
 @nb.njit(**_INLINE)
-def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout):
-    """Start request ``req`` executing on pod ``p`` at time t."""
+def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, va, timeout):
+    """Start request ``req`` (``va``: 0 sent direct, a + 1 through activator a) executing on pod ``p`` at time t."""
     if pi[b, PI_EXEC, p] == 0:
         cf[b, CF_IDLE_SECONDS] += t - pf[b, PF_IDLE_SINCE, p]
     pi[b, PI_EXEC, p] += 1
@@ -33,7 +33,7 @@ def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, r
     if end > deadline:
         end = deadline
         timed_out = 1
-    _heap_push(h_end, h_pod, h_info, ci, b, end, p, req * 4 + via * 2 + timed_out)
+    _heap_push(h_end, h_pod, h_info, ci, b, end, p, req * 128 + va * 2 + timed_out)
     w = t - arr
     if w > cf[b, CF_WAIT_MAX]:
         cf[b, CF_WAIT_MAX] = w
@@ -42,21 +42,21 @@ def _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, r
 
 @nb.njit(**_INLINE)
 def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
-           b, p, t, req, via, cc, timeout):
-    """A request reaches pod p's queue-proxy: execute, queue, or 503."""
+           b, p, t, req, va, cc, timeout):
+    """A request reaches pod p's queue-proxy: execute, queue, or 503 (``va``: 0 direct, a + 1 from activator a)."""
     pi[b, PI_ARR, p] += 1
-    if via:
-        pi[b, PI_PARR, p] += 1
+    via = 1 if va > 0 else 0
+    pi[b, PI_PARR, p] += via
     qcap = 10 * cc
     if cc == 0 or pi[b, PI_EXEC, p] < cc:
         _pod_conc(pf, pi, b, p, t, 1, via)
-        w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout)
+        w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, va, timeout)
         hist_wait[b, hist_bin(w)] += 1
         return True
     if pi[b, PI_QLEN, p] < qcap:
         _pod_conc(pf, pi, b, p, t, 1, via)
         slot = (pi[b, PI_QHEAD, p] + pi[b, PI_QLEN, p]) % qcap
-        p_queue[b, p, slot] = req * 2 + via
+        p_queue[b, p, slot] = req * 64 + va
         pi[b, PI_QLEN, p] += 1
         return True
     ci[b, CI_503] += 1
@@ -66,15 +66,16 @@ def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, h
 
 
 @nb.njit(**_INLINE)
-def _expire_queued(pf, pi, cf, ci, fin, b, p, t, expiry, via, req):
+def _expire_queued(pf, pi, cf, ci, fin, b, p, t, expiry, va, req):
     """A request queued in a pod's queue-proxy timed out: 504."""
+    via = 1 if va > 0 else 0
     _pod_conc(pf, pi, b, p, max(expiry, pf[b, PF_LAST, p]), -1, -via)
     ci[b, CI_504] += 1
     ci[b, CI_INSYS] -= 1
     _ended(fin, ci, b, req, 2, max(expiry, pf[b, PF_LAST, p]))
     if via:
-        pi[b, PI_ACT, p] -= 1
-        _act_conc(cf, ci, b, max(expiry, cf[b, CF_A_LAST]), -1)
+        pi[b, PI_ACT + va - 1, p] -= 1
+        _act_conc(cf, ci, b, va - 1, max(expiry, cf[b, CF_A_LAST]), -1)
 
 
 @nb.njit(**LEAF)
@@ -87,12 +88,12 @@ def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_
         code = p_queue[b, p, head]
         pi[b, PI_QHEAD, p] = (head + 1) % qcap
         pi[b, PI_QLEN, p] -= 1
-        req = code >> 1
-        via = code & 1
+        req = code >> 6
+        va = code & 63
         if arrivals[req] + timeout <= t:
-            _expire_queued(pf, pi, cf, ci, fin, b, p, t, arrivals[req] + timeout, via, req)
+            _expire_queued(pf, pi, cf, ci, fin, b, p, t, arrivals[req] + timeout, va, req)
             continue
-        w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, via, timeout)
+        w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, va, timeout)
         hist_wait[b, hist_bin(w)] += 1
         return
 

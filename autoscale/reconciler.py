@@ -1,4 +1,4 @@
-"""The KPA reconciler: scale bounds, the scale-to-zero state machine, Proxy/Serve mode and activators (``pkg/reconciler/autoscaling/kpa``).
+"""The KPA reconciler: scale bounds, scale to zero, Proxy/Serve mode and activators (``pkg/reconciler/autoscaling/kpa``).
 
 It turns the decider's published desired scale into deployment replicas, keeps the
 PodAutoscaler's Active condition (Activating, Active, Inactive) with its transition
@@ -54,7 +54,7 @@ from .spec import (
 )
 
 __all__ = ["ActiveState", "Mode", "Reconciler", "ReconcileResult", "activator_count", "reconcile",
-           "reconcile_on_events", "new_reconciler_state"]
+           "reconcile_on_events", "new_reconciler_state", "serve_waits_for_pod"]
 
 
 class ActiveState(enum.IntEnum):
@@ -83,11 +83,12 @@ _INF_S = math.inf
 RF_STATE_SINCE, RF_PROXY_SINCE, RF_REQUEUE, RF_PROBE_SINCE = range(4)
 N_RF = 4
 RI_REPLICAS, RI_STATE, RI_MODE, RI_INITIALIZED, RI_DESIRED, RI_ACTIVATORS = range(6)
-RI_SEEN_DESIRED, RI_SEEN_EBC_SIGN, RI_SEEN_READY, RI_SEEN_PODS = range(6, 10)
-N_RI = 10
+RI_SEEN_DESIRED, RI_SEEN_EBC_SIGN, RI_SEEN_READY, RI_SEEN_PODS, RI_ACTUAL = range(6, 11)
+N_RI = 11
 # RF_REQUEUE: when the work queue hands the PA back (the earliest requeue asked for; inf:
 # none); RF_PROBE_SINCE: when the asynchronous activator probe started (NaN: none in
 # flight). RI_SEEN_*: the decider status and pod counts the last event check saw.
+# RI_ACTUAL: the PA's ActualScale, the ready pods at its last reconcile (``kpa.go`` ``computeStatus``).
 PROBE_PERIOD = 1.0  # scaler.go probePeriod
 PROBE_TIMEOUT = 45.0  # scaler.go probeTimeout
 PROBE_REQUEUE = 1.0  # scaler.go reenqeuePeriod: the PA comes back this long after the probe ends
@@ -108,6 +109,9 @@ class ReconcileResult:
     mode: np.ndarray  #: int8 Mode the SKS is set to
     activators: np.ndarray  #: int64 activators serving the revision in Proxy mode
     state: np.ndarray  #: int8 ActiveState after the reconcile
+    actual_scale: np.ndarray  #: int64 the PA's ActualScale: the ready pods this reconcile saw
+    #: bool, Serve is wanted but no pod is ready: the first ready pod sends the switch (:func:`serve_waits_for_pod`)
+    serve_on_ready: np.ndarray
 
 
 @nb.njit(**LEAF)
@@ -147,6 +151,7 @@ def new_reconciler_state(pi, now, rf, ri):
     ri[RI_SEEN_EBC_SIGN] = 0
     ri[RI_SEEN_READY] = 0
     ri[RI_SEEN_PODS] = pi[P_INITIAL_SCALE]
+    ri[RI_ACTUAL] = 0
 
 
 @nb.njit(**LEAF)
@@ -242,6 +247,7 @@ def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
         rf[RF_PROXY_SINCE] = now
     ri[RI_MODE] = mode
     ri[RI_ACTIVATORS] = activators_for(pf, ready)
+    ri[RI_ACTUAL] = ready
 
     # PA status.
     if want >= 0:
@@ -259,6 +265,18 @@ def reconcile(pf, pi, rf, ri, now, desired, ebc, ready, in_path):
         rf[RF_STATE_SINCE] = now
     ri[RI_STATE] = new
     return want, patched, requeue_after, probed
+
+
+@nb.njit(**LEAF)
+def serve_waits_for_pod(want, ebc, ready):
+    """The SKS is asked for Serve but has no ready endpoint, so it stays in Proxy until the first pod is ready.
+
+    The KPA asks for Serve when it wants pods and the excess burst capacity is not
+    negative (``kpa.go``); the SKS reconciler forces Proxy while the private service has no
+    ready endpoint (``pkg/reconciler/serverlessservice``), and its endpoints watch sends
+    the switch the moment one appears.
+    """
+    return want > 0 and ebc >= 0 and ready == 0
 
 
 @nb.njit(**LEAF)
@@ -307,7 +325,7 @@ def reconcile_on_events(pf, pi, rf, ri, now, desired, ebc, ready, pods, in_path)
 
 @nb.njit(**JIT)
 def _reconcile_batch(pf, pi, rf, ri, now, desired, ebc, ready, pods, in_path, mask, on_events, want, patched,
-                     requeue_after, probed, ran):
+                     requeue_after, probed, ran, serve_wait):
     for b in range(pf.shape[0]):
         want[b], patched[b], requeue_after[b], probed[b], ran[b] = -1, False, _INF_S, False, False
         if not mask[b]:
@@ -319,6 +337,7 @@ def _reconcile_batch(pf, pi, rf, ri, now, desired, ebc, ready, pods, in_path, ma
             want[b], patched[b], requeue_after[b], probed[b] = reconcile(
                 pf[b], pi[b], rf[b], ri[b], now[b], desired[b], ebc[b], ready[b], in_path[b])
             ran[b] = True
+        serve_wait[b] = serve_waits_for_pod(want[b], ebc[b], ready[b])
 
 
 class Reconciler:
@@ -367,7 +386,13 @@ class Reconciler:
 
     @property
     def activators(self) -> np.ndarray:
+        """Activators the SKS is asked to put in the revision's endpoints in Proxy mode."""
         return self._ri[:, RI_ACTIVATORS].copy()
+
+    @property
+    def actual_scale(self) -> np.ndarray:
+        """The PA's ActualScale: ready pods at the last reconcile (``kpa.go`` ``computeStatus``)."""
+        return self._ri[:, RI_ACTUAL].copy()
 
     @property
     def state_since(self) -> np.ndarray:
@@ -452,8 +477,10 @@ class Reconciler:
         requeue_after = np.empty(b)
         probed = np.empty(b, dtype=np.bool_)
         ran = np.empty(b, dtype=np.bool_)
+        serve_wait = np.empty(b, dtype=np.bool_)
         _reconcile_batch(self._pf, self._pi, self._rf, self._ri, now, desired, ebc, ready, pods, in_path, mask,
-                         on_events, want, patched, requeue_after, probed, ran)
+                         on_events, want, patched, requeue_after, probed, ran, serve_wait)
         return ReconcileResult(want=want, requeue_after=requeue_after, probed=probed, ran=ran,
                                replicas=self.replicas, patched=patched, mode=self.mode,
-                               activators=self.activators, state=self.state)
+                               activators=self.activators, state=self.state, actual_scale=self.actual_scale,
+                               serve_on_ready=serve_wait)

@@ -113,7 +113,8 @@ class _Request:
     index: int
     arrival: float
     duration: float
-    via: bool = False  # went through the activator
+    via: bool = False  # went through an activator
+    act: int = -1  # the activator it went through
     pod: int = -1  # pod id that took it (-1: never reached a pod)
     admitted: float = math.nan  # reached the queue-proxy
     queued: bool = False  # waited in the queue-proxy's breaker
@@ -164,6 +165,19 @@ class _Stats:
 
 
 @dataclass(eq=False)
+class _Activator:
+    """One activator's part in serving the revision: its queue, stats entry, throttler view and round robin."""
+
+    index: int  # its place in the revision's public endpoints, as it last saw them
+    count: int  # the activators in those endpoints
+    queue: deque = field(default_factory=deque)
+    stats: _Stats = field(default_factory=lambda: _Stats(since=0.0, last=0.0))
+    entry: bool = False  # its stats entry is live
+    pushed: bool = False  # it pushed a first request since its last report
+    rr: float = -1.0  # address of its last round-robin pick
+
+
+@dataclass(eq=False)
 class _Pod:
     id: int
     slot: int
@@ -176,7 +190,7 @@ class _Pod:
     terminated: float = math.nan
     executing: list = field(default_factory=list)
     queue: deque = field(default_factory=deque)
-    outstanding: int = 0  # requests sent by the activator and not finished
+    outstanding: list = field(default_factory=lambda: [0])  # per activator: requests it sent, not finished
     address: float = 0.0  # the pod's address; the activator orders its backends by it
     idle_since: float = 0.0
     idle_seconds: float = 0.0
@@ -196,7 +210,8 @@ class ReferenceResult:
         not happen), ``pod`` (pod id, -1 if none), ``outcome`` (one of
         ``completed``, ``503``, ``504``, ``in_flight``), ``failed_in`` (for 503/504: the
         ``activator``, the pod ``queue``, ``executing`` or the ``queue-proxy``),
-        ``via_activator``, ``queued`` (waited in a queue-proxy) and ``seq`` (order
+        ``via_activator``, ``activator`` (the one it went through, -1: sent direct),
+        ``queued`` (waited in a queue-proxy) and ``seq`` (order
         of admission into the queue-proxies).
     pod_log : pandas.DataFrame
         One row per pod: ``pod``, ``slot``, ``created``, ``ready_at`` (scheduled),
@@ -257,12 +272,11 @@ class _Simulation:
         # Pods: slot i holds a live pod or None; a new pod takes the lowest free slot.
         self.slots: list = []
         self.pods: list[_Pod] = []
-        # Activator: FIFO queue, stats entry, round-robin position.
-        self.a_queue: deque = deque()
-        self.a_stats = _Stats(since=0.0, last=0.0)
-        self.a_entry = False
-        self.a_pushed = False
-        self.rr = -1.0  # address of the last round-robin pick
+        # Activators, each with a FIFO queue, a stats entry and a round-robin position; a front
+        # end that scales per request has one.
+        k = 1 if self.on_demand else platform.activators
+        self.acts = [_Activator(index=a, count=k) for a in range(k)]
+        self.endpoints = k  # activators in the revision's public endpoints: 0 .. endpoints - 1
         self.in_path = True
         self.routed_proxy = True  # the mode last sent to the network
         self.serve_wish = False  # Serve is wanted but no pod is ready: the first one sends the switch
@@ -272,6 +286,8 @@ class _Simulation:
         self.state = policy.start(Context(configs=[config], spec=s, trace=trace, platform=platform, duration=t_end,
                                           seed=seed))
         self.rec = Reconciler(s, now=0.0) if self.kpa else None
+        if self.kpa:
+            self._set_endpoints(0.0, min(int(self.rec.activators[0]), len(self.acts)))
         self.desired = -1 if self.kpa else 0  # the policy's last decision
         self.ebc = 0
         self.replicas = int(self.rec.replicas[0]) if self.kpa else 0
@@ -348,7 +364,8 @@ class _Simulation:
             slot = len(self.slots)
             self.slots.append(None)
         pod = _Pod(id=len(self.pods), slot=slot, created=t, ready_at=t + self._cold_start(),
-                   stats=_Stats(since=t, last=t), idle_since=t, address=self.streams["address"].uniform())
+                   stats=_Stats(since=t, last=t), idle_since=t, address=self.streams["address"].uniform(),
+                   outstanding=[0] * len(self.acts))
         self.slots[slot] = pod
         self.pods.append(pod)
         self.created += 1
@@ -450,17 +467,34 @@ class _Simulation:
 
     def _release_activator(self, pod: _Pod, req: _Request, t: float) -> None:
         if req.via:
-            pod.outstanding -= 1
-            self.a_stats.change(t, -1)
+            pod.outstanding[req.act] -= 1
+            self.acts[req.act].stats.change(t, -1)
 
     # -- the activator -------------------------------------------------------------------
 
-    def _pick_activator(self) -> _Pod | None:
+    def _assigned(self, a: int, ready: list) -> list:
+        """The ready pods activator ``a``'s throttler uses (``throttler.go``, ``assignSlice``), in address order."""
+        by_address = sorted(ready, key=lambda p: p.address)
+        act = self.acts[a]
+        n, lt = act.count, len(by_address)
+        if len(self.acts) == 1 or act.index < 0 or lt <= 1 or n <= 1:
+            return by_address
+        if n > lt:
+            return [by_address[act.index % lt]]
+        size = lt // n
+        mine = by_address[act.index * size: act.index * size + size]
+        remnants = lt % n
+        if act.index < remnants:
+            mine.append(by_address[lt - remnants + act.index])
+        return sorted(mine, key=lambda p: p.address)
+
+    def _pick_activator(self, a: int) -> _Pod | None:
+        """The pod activator ``a`` sends its next request to, or None."""
         ready = self._ready_pods()  # slot order
         cc = self.cc
         if self.on_demand and cc > 0:
             # A FaaS front end: the newest instance with room (the first of equals in slot order).
-            free = [p for p in ready if p.outstanding < cc]
+            free = [p for p in ready if p.outstanding[a] < cc]
             return max(free, key=lambda p: (p.created, -p.slot)) if free else None
         if cc == 0:
             if not ready:
@@ -473,45 +507,57 @@ class _Simulation:
             if k2 >= k1:
                 k2 += 1
             p1, p2 = ready[k1], ready[k2]
-            if p1.outstanding != p2.outstanding:
-                return p1 if p1.outstanding < p2.outstanding else p2
+            if p1.outstanding[a] != p2.outstanding[a]:
+                return p1 if p1.outstanding[a] < p2.outstanding[a] else p2
             return p1 if self.streams["routing"].uniform() < 0.5 else p2
-        by_address = sorted((p for p in ready if p.outstanding < cc), key=lambda p: p.address)
+        by_address = [p for p in self._assigned(a, ready) if p.outstanding[a] < cc]
         if not by_address:
             return None
         if cc <= 3:
             return by_address[0]  # first available
         # Round robin in address order, starting after the last pick.
-        pick = next((p for p in by_address if p.address > self.rr), by_address[0])
-        self.rr = pick.address
+        act = self.acts[a]
+        pick = next((p for p in by_address if p.address > act.rr), by_address[0])
+        act.rr = pick.address
         return pick
 
-    def _dispatch(self, t: float) -> None:
-        while self.a_queue:
-            pod = self._pick_activator()
-            if pod is None:
-                return
-            req = self.a_queue.popleft()
-            pod.outstanding += 1
-            if not self._admit(pod, req, t):
-                pod.outstanding -= 1
-                self.a_stats.change(t, -1)
+    def _dispatch(self, t: float, only: int | None = None) -> None:
+        """Activators with queued requests (or just ``only``) send them to pods while they have room."""
+        for a, act in enumerate(self.acts):
+            if only is not None and a != only:
+                continue
+            while act.queue:
+                pod = self._pick_activator(a)
+                if pod is None:
+                    break
+                req = act.queue.popleft()
+                pod.outstanding[a] += 1
+                if not self._admit(pod, req, t):
+                    pod.outstanding[a] -= 1
+                    act.stats.change(t, -1)
+
+    def _queued(self) -> bool:
+        return any(act.queue for act in self.acts)
 
     def _into_activator(self, req: _Request, t: float) -> None:
         req.via = True
+        # The ingress sends it to one of the activators in the revision's endpoints.
+        a = self.streams["activator"].below(self.endpoints) if self.endpoints > 1 else 0
+        req.act = a
+        act = self.acts[a]
         pushed = False
-        if not self.a_entry:
+        if not act.entry:
             # First request with no live stats entry: a fresh entry, pushed at once.
-            self.a_entry = True
-            self.a_pushed = True
-            self.a_stats = _Stats(since=t, last=t, conc=self.a_stats.conc)
+            act.entry = True
+            act.pushed = True
+            act.stats = _Stats(since=t, last=t, conc=act.stats.conc)
             pushed = True
-        self.a_stats.change(t, 1)
-        self.a_stats.count += 1
-        self.a_queue.append(req)
+        act.stats.change(t, 1)
+        act.stats.count += 1
+        act.queue.append(req)
         self._schedule(req.arrival + self.timeout, _ACT_TIMEOUT, req)
-        self._dispatch(t)
-        if self.on_demand and self.a_queue:
+        self._dispatch(t, only=a)
+        if self.on_demand and act.queue:
             # Scale per request: no instance had room, so this request waits for an
             # instance of its own (a cold start).
             self.cold_delayed += 1
@@ -525,12 +571,12 @@ class _Simulation:
 
     def _bind(self, req: _Request, t: float) -> None:
         """Give a request that started a cold start to a starting instance with a free slot, or a new one."""
-        self.a_queue.remove(req)
+        self.acts[req.act].queue.remove(req)
         pod = next((p for p in self.slots if p is not None and p.state == _STARTING and len(p.queue) < self.cc),
                    None)
         if pod is None:
             pod = self._create_pod(t)
-        pod.outstanding += 1
+        pod.outstanding[req.act] += 1
         req.pod = pod.id
         req.admitted = t
         pod.stats.count += 1
@@ -585,7 +631,7 @@ class _Simulation:
         if pod.queue:
             self._start(pod, pod.queue.popleft(), t)
         self._maybe_finish_drain(pod, t)
-        if self.a_queue:
+        if self._queued():
             self._dispatch(t)
 
     def _on_queue_timeout(self, req: _Request, t: float) -> None:
@@ -600,14 +646,14 @@ class _Simulation:
         req.end = t
         self._release_activator(pod, req, t)
         self._maybe_finish_drain(pod, t)
-        if req.via and self.a_queue:
+        if req.via and self._queued():
             self._dispatch(t)
 
     def _on_activator_timeout(self, req: _Request, t: float) -> None:
         if req.pod >= 0 or req.outcome != "in_flight":
             return  # it left the activator queue
-        self.a_queue.remove(req)
-        self.a_stats.change(t, -1)
+        self.acts[req.act].queue.remove(req)
+        self.acts[req.act].stats.change(t, -1)
         self.system.change(t, -1)
         req.outcome = "504"
         req.failed_in = "activator"
@@ -629,7 +675,7 @@ class _Simulation:
             self.serve_wish = False
             self._schedule(t + self.platform.mode_switch_delay, _SWITCH, False)
             self.routed_proxy = False
-        if self.a_queue:
+        if self._queued():
             self._dispatch(t)
 
     def _run_until(self, t1: float) -> None:
@@ -688,7 +734,9 @@ class _Simulation:
             new, patched = int(result.replicas[0]), bool(result.patched[0])
             want_proxy = bool(result.mode[0] == Mode.PROXY)
             mode = Mode(int(result.mode[0])).name
-            self.serve_wish = bool(result.want[0] > 0 and self.ebc >= 0 and ready == 0)
+            self.serve_wish = bool(result.serve_on_ready[0])
+            if want_proxy:  # the SKS puts the activators the reconciler asks for in the endpoints
+                self._set_endpoints(t, min(int(result.activators[0]), len(self.acts)))
         elif self.on_demand:
             if self.desired != self.floor:
                 self.floor, self.floor_time = self.desired, t
@@ -711,6 +759,16 @@ class _Simulation:
             self._schedule(t + self.platform.mode_switch_delay, _SWITCH, want_proxy)
             self.routed_proxy = want_proxy
         return mode or ("PROXY" if want_proxy else "SERVE")
+
+    def _set_endpoints(self, t: float, n: int) -> None:
+        """The revision's public endpoints now hold activators 0 .. n-1; the others keep what they last saw."""
+        if n == self.endpoints:
+            return
+        self.endpoints = n
+        for act in self.acts[:n]:
+            act.index, act.count = self.acts.index(act), n
+        if self._queued():
+            self._dispatch(t)
 
     def _scrape(self, t: int, reports: dict) -> tuple[float, float, float, float] | None:
         """Sample n(N) ready pods, old ones first, and estimate the revision totals (``pkg/autoscaler/metrics/stats_scraper.go``)."""
@@ -754,21 +812,22 @@ class _Simulation:
             conc, rps = c - pc, r - pr
             self.collector.record(t, np.array([conc]), np.array([rps]))
 
-        act = None
-        if self.a_entry:
-            avg, _, cnt, _ = self.a_stats.report(float(t))
-            cnt = float(cnt)
-            if avg == 0.0:
-                self.a_entry = False
-            if self.a_pushed:
-                avg = max(avg - 1.0, 0.0)
-                cnt = max(cnt - 1.0, 0.0)
-            act = (avg, cnt)
-            conc, rps = conc + avg, rps + cnt
-            self.collector.record(t, np.array([avg]), np.array([cnt]))
-        else:
-            self.a_stats.report(float(t))
-        self.a_pushed = False
+        act = None  # the activators' stats, summed: (concurrency, requests)
+        for a_ in self.acts:
+            if a_.entry:
+                avg, _, cnt, _ = a_.stats.report(float(t))
+                cnt = float(cnt)
+                if avg == 0.0:
+                    a_.entry = False
+                if a_.pushed:
+                    avg = max(avg - 1.0, 0.0)
+                    cnt = max(cnt - 1.0, 0.0)
+                act = (avg, cnt) if act is None else (act[0] + avg, act[1] + cnt)
+                conc, rps = conc + avg, rps + cnt
+                self.collector.record(t, np.array([avg]), np.array([cnt]))
+            else:
+                a_.stats.report(float(t))
+            a_.pushed = False
         system, _, _, _ = self.system.report(float(t))
         busy, _, _, _ = self.busy.report(float(t))
         self.last = {"concurrency": conc, "rps": rps, "pod_concurrency": pod_conc, "system_concurrency": system,
@@ -848,6 +907,7 @@ class _Simulation:
             "outcome": pd.Categorical([r.outcome for r in rows], categories=OUTCOMES),
             "failed_in": [r.failed_in for r in rows],
             "via_activator": np.array([r.via for r in rows], dtype=bool),
+            "activator": np.array([r.act for r in rows], dtype=np.int64),
             "queued": np.array([r.queued for r in rows], dtype=bool),
             "seq": np.array([r.seq for r in rows], dtype=np.int64),
         })

@@ -30,7 +30,7 @@ __all__ = ["SplitMix64", "STREAMS", "seed_state", "seed_states"]
 
 #: The purposes with a stream of their own, in the order of :func:`seed_states`
 #: (``RS_*`` in :mod:`autoscale._state`).
-STREAMS = ("cold_start", "routing", "scrape", "address")
+STREAMS = ("cold_start", "routing", "scrape", "address", "activator")
 
 _MASK = 0xFFFFFFFFFFFFFFFF
 GOLDEN = 0x9E3779B97F4A7C15

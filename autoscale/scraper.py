@@ -16,10 +16,11 @@ import numpy as np
 
 from ._numba import LEAF
 from ._state import (
-    CF_A_CREATED, CF_A_INT, CF_X_INT, CI_AARR, CI_AENTRY, CI_APUSHED, CI_PHIGH, DRAINING, EMPTY, N_REPORT,
+    AF_CREATED, AF_INT, AI_ARR, AI_ENTRY, AI_PUSHED, CF_A_INT, CF_X_INT, CI_AENTRY, CI_APUSHED, CI_NACT, CI_PHIGH,
+    DRAINING, EMPTY, N_REPORT,
     PF_CREATED, PF_INT, PF_PINT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY, R_ACTIVATOR_CONC,
     R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC, R_PROXIED_RPS, R_RPS,
-    R_SCRAPED, R_SYSTEM_CONC, RS_SCRAPE, _act_conc, _below, _exec_conc, _pod_conc,
+    R_SCRAPED, R_SYSTEM_CONC, RS_SCRAPE, _act_conc, _below, _exec_conc, _pod_conc, act_f, act_i,
 )
 from .pods import _retire_idle, _terminate
 from .queueproxy import _expire_queued
@@ -64,10 +65,10 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
         kept = 0
         for k in range(n):
             code = p_queue[b, p, (head + k) % qcap]
-            expiry = arrivals[code >> 1] + to
+            expiry = arrivals[code >> 6] + to
             if expiry <= t1:
                 pi[b, PI_QLEN, p] -= 1
-                _expire_queued(pf, pi, cf, ci, fin, b, p, t1, expiry, code & 1, code >> 1)
+                _expire_queued(pf, pi, cf, ci, fin, b, p, t1, expiry, code & 63, code >> 6)
             else:
                 p_queue[b, p, (head + kept) % qcap] = code
                 kept += 1
@@ -140,23 +141,39 @@ def _report_one(b, t1, arrivals, cc_arr, timeout, stable_window, scrape, pf, pi,
             pf[b, PF_PINT, p] = 0.0
             pi[b, PI_ARR, p] = 0
             pi[b, PI_PARR, p] = 0
-    # Activator report: subtract the immediate first-request push; drop an idle entry.
-    _act_conc(cf, ci, b, t1, 0)
+    # Each activator's report: subtract the immediate first-request push; drop an idle entry.
+    # The autoscaler records every activator's stat in the same second's buckets, so the
+    # revision's activator signal is their sum.
+    _act_conc(cf, ci, b, 0, t1, 0)
     out[b, R_SYSTEM_CONC] = direct + cf[b, CF_A_INT]
-    if ci[b, CI_AENTRY] == 1:
-        # The first report of a new stats entry averages from the entry's creation.
-        since = max(cf[b, CF_A_CREATED], t1 - 1.0)
-        avg = cf[b, CF_A_INT] / (t1 - since)
-        cnt = float(ci[b, CI_AARR])
-        if avg == 0.0:
-            ci[b, CI_AENTRY] = 0
-        if ci[b, CI_APUSHED] == 1:
-            avg = max(avg - 1.0, 0.0)
-            cnt = max(cnt - 1.0, 0.0)
-        out[b, R_ACTIVATOR_CONC] = avg
-        out[b, R_ACTIVATOR_RPS] = cnt
+    if ci[b, CI_AENTRY] > 0:
+        conc = 0.0
+        rps = 0.0
+        for a in range(ci[b, CI_NACT]):
+            ia = act_i(a)
+            fa = act_f(a)
+            if ci[b, ia + AI_ENTRY] == 0:
+                continue
+            _act_conc(cf, ci, b, a, t1, 0)
+            # The first report of a new stats entry averages from the entry's creation.
+            since = max(cf[b, fa + AF_CREATED], t1 - 1.0)
+            avg = cf[b, fa + AF_INT] / (t1 - since)
+            cnt = float(ci[b, ia + AI_ARR])
+            if avg == 0.0:
+                ci[b, ia + AI_ENTRY] = 0
+                ci[b, CI_AENTRY] -= 1
+            if ci[b, ia + AI_PUSHED] == 1:
+                avg = max(avg - 1.0, 0.0)
+                cnt = max(cnt - 1.0, 0.0)
+            conc += avg
+            rps += cnt
+        out[b, R_ACTIVATOR_CONC] = conc
+        out[b, R_ACTIVATOR_RPS] = rps
         out[b, R_ACTIVATOR_REPORTED] = 1.0
     ci[b, CI_APUSHED] = 0
     cf[b, CF_A_INT] = 0.0
-    ci[b, CI_AARR] = 0
-
+    for a in range(ci[b, CI_NACT]):
+        ia = act_i(a)
+        ci[b, ia + AI_PUSHED] = 0
+        ci[b, ia + AI_ARR] = 0
+        cf[b, act_f(a) + AF_INT] = 0.0

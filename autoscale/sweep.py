@@ -66,10 +66,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, first_repeat, parse_seconds, resolve
+from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, first_repeat, resolve
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, FolderInUseError, TraceError
-from .platform import ColdStart, Platform
+from .platform import _PLATFORM_ALIASES, PLATFORM_KEYS, Platform
 from .results import whole_numbers
 
 __all__ = [
@@ -83,10 +83,6 @@ __all__ = [
 #: 50 x faster than the same configurations one at a time.
 DEFAULT_BATCH_SIZE = 256
 
-#: Keys that describe the platform (:class:`autoscale.Platform`) rather than Knative.
-#: A value is a duration: ``"2s"``, or a number of seconds. ``cold-start`` sets a
-#: constant cold start.
-PLATFORM_KEYS = ("cold-start", "mode-switch-delay")
 
 MANIFEST = "sweep.json"
 BATCHES = "batches"
@@ -95,7 +91,6 @@ LOCK = "sweep.lock"
 _MANIFEST_FORMAT = 1
 _KPA = ("kpa", ())  # the default policy: replay is called without ``policy=``
 _FIELD_TO_KEY = {f: k for k, f in KEY_TO_FIELD.items()}
-_PLATFORM_ALIASES = {"cold_start": "cold-start", "mode_switch_delay": "mode-switch-delay"}
 _log = logging.getLogger(__name__)
 
 
@@ -157,34 +152,6 @@ def canonical_key(name: str) -> str:
             return _FIELD_TO_KEY[ANNOTATION_TO_FIELD[annotation]]
     resolve(overrides={name: None})  # raises the config module's message for an unknown key
     raise ConfigError(f"unknown key {name}")  # pragma: no cover - resolve raised above
-
-
-def _seconds(value, key: str) -> float:
-    if isinstance(value, bool) or value is None:
-        raise ConfigError(f"{key} = {value}, must be a duration such as 2s (or a number of seconds)")
-    seconds = parse_seconds(value, key) if isinstance(value, str) else float(value)
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise ConfigError(f"{key} = {value}, must be a duration >= 0s")
-    return seconds
-
-
-def _platform_with(platform: Platform, values: Mapping) -> Platform:
-    """``platform`` with the :data:`PLATFORM_KEYS` in ``values`` applied (as ``autoscale run --set`` does)."""
-    kw = {}
-    for key, value in values.items():
-        seconds = _seconds(value, key)
-        if key == "cold-start":
-            kw["cold_start"] = ColdStart.constant(seconds)
-        else:
-            kw["mode_switch_delay"] = seconds
-    return dataclasses.replace(platform, **kw) if kw else platform
-
-
-def _platform_value(platform: Platform, key: str) -> float:
-    if key == "mode-switch-delay":
-        return platform.mode_switch_delay
-    cs = platform.cold_start
-    return cs.shift if cs.kind == "constant" else math.nan
 
 
 def _digest(*parts) -> str:
@@ -621,7 +588,7 @@ class Sweep:
             for name in axis.keys():
                 keys.append(claim(name, f"in axis {i}"))
         fixed_platform = {canonical_key(k): v for k, v in self.overrides if canonical_key(k) in PLATFORM_KEYS}
-        base_platform = _platform_with(self.platform, fixed_platform)
+        base_platform = self.platform.with_settings(fixed_platform)
         fixed_config = {k: v for k, v in self.overrides if canonical_key(k) not in PLATFORM_KEYS}
         points = []
         for values in self.points():
@@ -634,9 +601,9 @@ class Sweep:
                 else:
                     overrides[name] = value
             config = resolve(configmap=self.configmap, service=self.service, overrides=overrides).config
-            platform = _platform_with(base_platform, platform_values)
+            platform = base_platform.with_settings(platform_values)
             knative = config.to_dict()
-            columns = {k: (_platform_value(platform, k) if k in PLATFORM_KEYS else knative[k]) for k in keys}
+            columns = {k: (platform.setting(k) if k in PLATFORM_KEYS else knative[k]) for k in keys}
             ident = _digest(knative, dataclasses.asdict(platform))
             points.append(_Point(config=config, platform=platform, columns=columns, ident=ident))
         return keys, points

@@ -123,7 +123,8 @@ def configs(draw, container_concurrency=None, tbc=None) -> KPAConfig:
 
 @st.composite
 def platforms(draw) -> Platform:
-    """Cold starts from Knative's measured default, a constant, or an empirical sample; a network delay."""
+    """Cold starts from Knative's measured default, a constant, or an empirical sample; a network delay;
+    one activator (Knative's default install) or several."""
     kind = draw(st.sampled_from(["default", "constant", "empirical"]))
     if kind == "default":
         cs = ColdStart.knative_default()
@@ -131,4 +132,5 @@ def platforms(draw) -> Platform:
         cs = ColdStart.constant(draw(st.sampled_from([1.0, 2.0, 3.5])))
     else:
         cs = ColdStart.empirical(draw(st.lists(st.floats(1.0, 6.0), min_size=1, max_size=5)))
-    return Platform(cold_start=cs, mode_switch_delay=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])))
+    return Platform(cold_start=cs, mode_switch_delay=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])),
+                    activators=draw(st.sampled_from([1, 1, 2, 3])))

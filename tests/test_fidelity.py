@@ -13,7 +13,7 @@ import pytest
 
 from autoscale import KPAConfig, KPASpec, Platform, reference, replay
 from autoscale._state import (
-    CI_PHIGH, N_CF, N_CI, N_PF, N_PI, N_RS, PF_ADDR, PI_ACT, PI_STATE, READY, reset_rows,
+    CI_PHIGH, N_PF, N_RS, PF_ADDR, PI_ACT, PI_STATE, READY, config_fields, pod_fields, reset_rows,
 )
 from autoscale.activator import _pick_activator
 from autoscale.platform import ColdStart
@@ -64,10 +64,11 @@ class TestBackendsInAddressOrder:
     @staticmethod
     def _pods(addresses, outstanding):
         n = len(addresses)
+        n_cf, n_ci = config_fields(1)
         pf = np.zeros((1, N_PF, n))
-        pi = np.zeros((1, N_PI, n), dtype=np.int64)
-        cf = np.zeros((1, N_CF))
-        ci = np.zeros((1, N_CI), dtype=np.int64)
+        pi = np.zeros((1, pod_fields(1), n), dtype=np.int64)
+        cf = np.zeros((1, n_cf))
+        ci = np.zeros((1, n_ci), dtype=np.int64)
         reset_rows(cf, ci)
         ci[0, CI_PHIGH] = n
         pf[0, PF_ADDR] = addresses
@@ -77,26 +78,27 @@ class TestBackendsInAddressOrder:
 
     def test_first_available_takes_the_lowest_address_with_room(self):
         pf, pi, cf, ci, rng = self._pods([0.7, 0.2, 0.5], [0, 0, 0])
-        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1) == 1  # not slot 0, the oldest
+        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1, 0) == 1  # not slot 0, the oldest
         pi[0, PI_ACT, 1] = 1
-        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1) == 2
+        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1, 0) == 2
         pi[0, PI_ACT, 2] = 1
-        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1) == 0
+        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1, 0) == 0
         pi[0, PI_ACT, 0] = 1
-        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1) == -1
+        assert _pick_activator(pf, pi, cf, ci, rng, 0, 1, 0) == -1
 
     def test_round_robin_walks_the_addresses_and_skips_full_pods(self):
         pf, pi, cf, ci, rng = self._pods([0.7, 0.2, 0.5, 0.9], [0, 0, 0, 4])
-        picks = [_pick_activator(pf, pi, cf, ci, rng, 0, 4) for _ in range(6)]
+        picks = [_pick_activator(pf, pi, cf, ci, rng, 0, 4, 0) for _ in range(6)]
         assert picks == [1, 2, 0, 1, 2, 0]  # slot 3 is full (4 outstanding)
         pi[0, PI_ACT, 3] = 0
-        assert [_pick_activator(pf, pi, cf, ci, rng, 0, 4) for _ in range(4)] == [3, 1, 2, 0]
+        assert [_pick_activator(pf, pi, cf, ci, rng, 0, 4, 0) for _ in range(4)] == [3, 1, 2, 0]
 
 
 def test_every_pod_gets_its_own_random_address_at_creation():
+    n_cf, n_ci = config_fields(1)
     pf = np.zeros((1, N_PF, 4))
-    pi = np.zeros((1, N_PI, 4), dtype=np.int64)
-    cf, ci = np.zeros((1, N_CF)), np.zeros((1, N_CI), dtype=np.int64)
+    pi = np.zeros((1, pod_fields(1), 4), dtype=np.int64)
+    cf, ci = np.zeros((1, n_cf)), np.zeros((1, n_ci), dtype=np.int64)
     reset_rows(cf, ci)
     rng = seed_states(9).reshape(1, N_RS).copy()
     cs = (np.zeros(1, np.int64), np.full((1, 3), 2.0), np.zeros((1, 1)), np.ones(1, np.int64))

@@ -211,3 +211,14 @@ def test_scale_within_bounds_and_batch_equals_alone(cs, seq):
                 assert out.replicas[j] >= c.min_scale
             if out.mode[j] == Mode.SERVE:
                 assert out.want[j] > 0 and ebc >= 0 and ready > 0
+
+
+def test_actual_scale_is_the_ready_pods_each_reconcile_saw():
+    # kpa.go computeStatus: ActualScale = the ready pods counted by this reconcile.
+    rec = Reconciler(KPASpec.from_configs([KPAConfig(), KPAConfig(min_scale=2)]), now=0.0)
+    assert list(rec.actual_scale) == [0, 0]
+    r = rec.reconcile(1.0, np.array([3, 2]), np.array([0, 0]), np.array([1, 2]), np.array([True, True]))
+    assert list(r.actual_scale) == [1, 2] and list(rec.actual_scale) == [1, 2]
+    r = rec.reconcile(2.0, np.array([3, 2]), np.array([0, 0]), np.array([3, 0]), np.array([True, True]),
+                      mask=np.array([True, False]))
+    assert list(r.actual_scale) == [3, 2]  # the second row was not reconciled and keeps its status

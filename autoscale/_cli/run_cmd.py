@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..platform import PLATFORM_KEYS
 from .options import (
     SECONDS_SYNTAX, add_csv_arguments, csv_options, figure, parse_assignments, parse_policy_text, positive, seconds,
     whole,
@@ -25,7 +26,6 @@ _SHOWN_ASYNC = ("async_completed", "dead_lettered", "async_pending", "retries", 
                 "completion_p99_s", "queue_delay_p99_s")
 
 #: ``--set`` keys that describe the platform rather than Knative.
-_PLATFORM_KEYS = ("cold-start", "mode-switch-delay")
 
 
 def add_trace_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                              "in the file) autoscale run replays the split, a row per revision")
     parser.add_argument(
         "--set", dest="sets", action="append", default=[], metavar="KEY=V1[,V2...]",
-        help="override a key; a comma list runs the cross product as one batch",
+        help="override a key; a comma list runs the cross product as one batch. Besides Knative's keys, the "
+             "platform's: cold-start (a constant, e.g. 2s), mode-switch-delay, activators (1-32, default 1)",
     )
 
 
@@ -146,23 +147,16 @@ def policy_from(args):
 
 def build_batch(args):
     """The configurations and the platform named by ``--configmap``, ``--service`` and ``--set``."""
-    from ..config import parse_seconds, resolve
-    from ..platform import ColdStart, Platform
+    from ..config import resolve
+    from ..platform import Platform
 
     sets = parse_assignments(args.sets, "--set")
-    platform_sets = [(k, v) for k, v in sets if k in _PLATFORM_KEYS]
-    config_sets = [(k, v) for k, v in sets if k not in _PLATFORM_KEYS]
+    platform_sets = [(k, v) for k, v in sets if k in PLATFORM_KEYS]
+    config_sets = [(k, v) for k, v in sets if k not in PLATFORM_KEYS]
     for key, values in platform_sets:
         if len(values) > 1:
             raise ConfigError(f"--set {key}: takes one value, not a list")
-    platform_kw = {}
-    for key, (value,) in platform_sets:
-        seconds = parse_seconds(value, key)
-        if key == "cold-start":
-            platform_kw["cold_start"] = ColdStart.constant(seconds)
-        else:
-            platform_kw["mode_switch_delay"] = seconds
-    platform = Platform(**platform_kw)
+    platform = Platform().with_settings({key: value for key, (value,) in platform_sets})
     keys = [k for k, _ in config_sets]
     configs = []
     for combo in itertools.product(*[v for _, v in config_sets]):
@@ -256,7 +250,7 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
         from ..config import resolve
         from ..routing import load_route
 
-        base = {k: v[0] for k, v in parse_assignments(args.sets, "--set") if k not in _PLATFORM_KEYS}
+        base = {k: v[0] for k, v in parse_assignments(args.sets, "--set") if k not in PLATFORM_KEYS}
         if manifests is not None:
             # Knative's precedence: config map < the revision's annotations and spec < --set.
             resolved = manifests.resolved(configmap=args.configmap, overrides=base)
