@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autoscale.cli import main
 from autoscale.errors import ConfigError, TooLargeError, TraceError
 from autoscale.sweep import Grid, Sweep
 from autoscale.trace import Trace, load, load_counts, load_period_counts, synthetic
@@ -18,15 +17,6 @@ from autoscale.trace.sizes import (
     BYTES_PER_REQUEST, MAX_CONFIGURATIONS, Footprint, check_replay, memory_limit, parse_bytes,
 )
 
-
-def run_cli(argv, capsys):
-    """Exit code, stdout and stderr of the command line, whether argparse or the command refuses the input."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -208,23 +198,23 @@ def test_a_sweep_of_a_million_configurations_is_refused_before_resolving_any():
 # -- the command line -----------------------------------------------------------------------
 
 
-def test_cli_refuses_a_count_trace_too_large_in_one_line(capsys):
-    code, _, err = run_cli(["trace", "info", "nasa-http-1995", "--max-memory", "50M"], capsys)
+def test_cli_refuses_a_count_trace_too_large_in_one_line(cli):
+    code, _, err = cli(["trace", "info", "nasa-http-1995", "--max-memory", "50M"])
     assert code == 2
     assert err.startswith("autoscale: error: ") and err.count("\n") == 1
     assert "3,461,610 requests: needs about 166 MB" in err and "memory limit of 50 MB" in err
     assert "--start 0 --end" in err and "--scale" in err and "a day at a time" in err
 
 
-def test_cli_window_scale_and_convert(tmp_path, capsys):
+def test_cli_window_scale_and_convert(tmp_path, cli):
     out = tmp_path / "part.csv"
-    code, printed, _ = run_cli(["trace", "convert", "default", str(out), "--start", "2h", "--end", "4h",
-                                "--scale", "0.5"], capsys)
+    code, printed, _ = cli(["trace", "convert", "default", str(out), "--start", "2h", "--end", "4h",
+                            "--scale", "0.5"])
     assert code == 0 and printed.startswith(f"wrote {out}: ")
     part = load("default", start="2h", end="4h", scale=0.5)
     again = load(out)
     assert np.array_equal(again.arrivals, part.arrivals) and np.array_equal(again.durations, part.durations)
-    code, printed, _ = run_cli(["trace", "info", "default", "--start", "7200", "--end", "4h"], capsys)
+    code, printed, _ = cli(["trace", "info", "default", "--start", "7200", "--end", "4h"])
     assert code == 0 and "note: requests arriving in [7200, 14400) s, rebased to 0" in printed
 
 
@@ -243,21 +233,21 @@ def test_cli_window_scale_and_convert(tmp_path, capsys):
      "is a date-time, but the trace's times are seconds"),
 ], ids=["scale-above-1", "scale-0", "start-word", "end-before-start", "max-memory-word", "duration-1e9",
         "sweep-duration-1e12", "date-on-seconds"])
-def test_cli_refuses_bad_window_scale_and_size_options(argv, message, tmp_path, capsys):
-    code, _, err = run_cli([a.replace("{d}", str(tmp_path)) for a in argv], capsys)
+def test_cli_refuses_bad_window_scale_and_size_options(argv, message, tmp_path, cli):
+    code, _, err = cli([a.replace("{d}", str(tmp_path)) for a in argv])
     assert code == 2
     assert re.search(message, err), err
     assert "Traceback" not in err
 
 
-def test_cli_refuses_a_million_configurations_and_says_the_limit(tmp_path, capsys):
+def test_cli_refuses_a_million_configurations_and_says_the_limit(tmp_path, cli):
     many = ["--set", "target=" + ",".join(map(str, range(1, 1001))),
             "--set", "target-burst-capacity=" + ",".join(map(str, range(1000)))]
-    code, _, err = run_cli(["run", "--trace", "default", *many], capsys)
+    code, _, err = cli(["run", "--trace", "default", *many])
     assert code == 2
     assert "--set 1000 target x 1000 target-burst-capacity: 1,000,000 configurations, more than the 100,000" in err
     grid = ["--grid", "target=" + ",".join(map(str, range(1, 1001))),
             "--grid", "target-burst-capacity=" + ",".join(map(str, range(1000)))]
-    code, _, err = run_cli(["sweep", "--trace", "default", "--out", str(tmp_path / "s"), *grid], capsys)
+    code, _, err = cli(["sweep", "--trace", "default", "--out", str(tmp_path / "s"), *grid])
     assert code == 2 and "1,000,000 configurations, more than the 100,000" in err
     assert not (tmp_path / "s").exists()
