@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AutoscaleError", "ConfigError", "TraceError", "FolderInUseError"]
+__all__ = ["AutoscaleError", "ConfigError", "TraceError", "FolderInUseError", "TooLargeError"]
 
 
 class AutoscaleError(Exception):
@@ -39,3 +39,19 @@ class FolderInUseError(AutoscaleError):
         self.pid = pid
         self.host = host
         self.since = since
+
+
+class TooLargeError(AutoscaleError, MemoryError):
+    """Work that would not fit: a trace expanding to more requests than the memory limit allows, a replay of too
+    many simulated seconds, or too many configurations.
+
+    The message gives the size (requests, configurations), the memory it needs, the limit and the options that
+    make it fit; ``requests``, ``needed`` and ``limit`` hold the numbers (``needed`` and ``limit`` in bytes, or in
+    configurations for a refused grid).
+    """
+
+    def __init__(self, message: str, requests: int = 0, needed: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.requests = requests
+        self.needed = needed
+        self.limit = limit

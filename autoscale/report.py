@@ -236,7 +236,8 @@ def _trace_section(stored: StoredResult) -> tuple[str, list, list]:
     if stored.kind in ("run", "compare"):
         name, provenance = stored.trace_name, stored.provenance
         licence, attribution = _cite(provenance)
-        pairs = [("trace", _e(name or "(unnamed)")), ("provenance", _e(provenance or "(none recorded)"))]
+        pairs = [("trace", _e(name or "(unnamed)")), ("durations", _e(_durations(provenance))),
+                 ("provenance", _e(provenance or "(none recorded)"))]
         if licence:
             pairs.append(("licence", _e(licence)))
         if attribution:
@@ -258,7 +259,30 @@ def _trace_section(stored: StoredResult) -> tuple[str, list, list]:
         parts.append(f"<p>{len(functions)} function(s) replayed each as its own trace: "
                      + ", ".join(f"<code>{_e(f[:12])}</code>" for f in functions[:40])
                      + (" ..." if len(functions) > 40 else "") + "</p>")
+    recorded = stored.manifest.get("provenance", []) if stored.kind == "sweep" else []
+    by_durations: dict[str, list[str]] = {}
+    for e in recorded:
+        by_durations.setdefault(e.get("durations") or "(not recorded)", []).append(str(e.get("trace", "")))
+    if by_durations:
+        parts.append("<h3>Durations</h3>" + _kv_html([(", ".join(dict.fromkeys(t)), _e(d))
+                                                     for d, t in by_durations.items()]))
+        provenances = list(dict.fromkeys(str(e.get("provenance", "")) for e in recorded))
+        parts.append("<h3>Provenance</h3>" + "".join(f"<p>{_e(p)}</p>" for p in provenances))
+        return "\n".join(parts), names, provenances
+    parts.append("<p>Durations: not recorded (a sweep folder written before durations were recorded).</p>"
+                 if stored.kind == "sweep" else "")
     return "\n".join(parts), names, []
+
+
+def _durations(provenance: str) -> str:
+    """Where the durations come from, read from a provenance line (``...; durations: ...; licence: ...``)."""
+    marker = "; durations: "
+    if marker not in str(provenance):
+        return "(not recorded in the provenance)"
+    rest = str(provenance).split(marker, 1)[1]
+    for end in ("; licence: ", "; cite: "):
+        rest = rest.split(end, 1)[0]
+    return rest
 
 
 def _config_section(stored: StoredResult) -> str:

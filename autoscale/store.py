@@ -178,7 +178,12 @@ class StoredResult:
 
     @property
     def provenance(self) -> str:
-        return self.manifest.get("trace", {}).get("provenance", "") if self.kind in ("run", "compare") else ""
+        """The trace's provenance; for a sweep, each trace's, one per line (duplicates once)."""
+        if self.kind in ("run", "compare"):
+            return self.manifest.get("trace", {}).get("provenance", "")
+        if self.kind == "sweep":
+            return "\n".join(dict.fromkeys(str(e.get("provenance", "")) for e in self.manifest.get("provenance", [])))
+        return ""
 
     def __getitem__(self, label: str) -> StoredRun:
         return self.results[label]

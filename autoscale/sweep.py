@@ -71,6 +71,7 @@ from .engine import replay
 from .errors import AutoscaleError, ConfigError, FolderInUseError, TraceError
 from .platform import _PLATFORM_ALIASES, PLATFORM_KEYS, Platform
 from .results import whole_numbers
+from .trace.sizes import check_configurations, check_replay, parse_bytes
 
 __all__ = [
     "Grid", "Points", "Sample", "Uniform", "Sweep", "run_sweep", "canonical_key",
@@ -452,7 +453,13 @@ class Sweep:
         Most configurations in one replay call. A batch's memory grows with it;
         results do not depend on it, so it may change between runs of a sweep.
     load_options : mapping, optional
-        Passed to :func:`autoscale.trace.load` for traces given by name or path.
+        Passed to :func:`autoscale.trace.load` for traces given by name or path
+        (``start``, ``end`` and ``scale`` load a time window or a thinning of each).
+    max_memory : int or str, optional
+        The memory limit (:mod:`autoscale.trace.sizes`); not part of the sweep's
+        identity. More configurations than
+        :data:`~autoscale.trace.sizes.MAX_CONFIGURATIONS`, or traces, batches and a
+        table that would not fit, are refused before the first replay.
 
     Raises
     ------
@@ -479,6 +486,7 @@ class Sweep:
     duration: float | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
     load_options: tuple = ()
+    max_memory: int | str | None = None
 
     def __post_init__(self) -> None:
         from .trace import Trace
@@ -551,6 +559,14 @@ class Sweep:
                 or self.batch_size < 1:
             raise ConfigError(f"batch_size = {self.batch_size!r}, must be a whole number >= 1")
         set_(self, "batch_size", int(self.batch_size))
+        if self.max_memory is not None:
+            set_(self, "max_memory", parse_bytes(self.max_memory))
+        count = math.prod(_axis_size(a) for a in axes)
+        what = "sweep of " + " x ".join(f"{_axis_size(a):,} ({_axis_label(a)})" for a in axes) if axes else "sweep"
+        check_configurations(count, what, per_batch=self.batch_size, max_memory=self.max_memory)
+        if self.duration is not None:
+            check_replay(f"sweep for duration {self.duration:g} s", configurations=min(count, self.batch_size),
+                         seconds=self.duration, max_memory=self.max_memory)
         set_(self, "_resolved", self._resolve())
 
     # -- configurations ----------------------------------------------------------------------
@@ -633,6 +649,19 @@ class Sweep:
         return _digest(self.describe())
 
 
+def _axis_size(axis) -> int:
+    """Configurations an axis gives, counted without expanding it."""
+    if isinstance(axis, Grid):
+        return math.prod(len(v) for _, v in axis.values)
+    return len(axis.rows) if isinstance(axis, Points) else axis.n
+
+
+def _axis_label(axis) -> str:
+    if isinstance(axis, Grid):
+        return " x ".join(f"{len(v)} {k}" for k, v in axis.values)
+    return "points" if isinstance(axis, Points) else "samples"
+
+
 def _bad_axis(a):
     raise TypeError(f"axes: expected Grid, Points, Sample or a mapping, got {type(a).__name__}")
 
@@ -679,6 +708,11 @@ class _Plan:
     def runs(self) -> int:
         return sum(len(b.cells) for b in self.batches)
 
+    def provenance(self) -> list[dict]:
+        """Per trace: its label, function, provenance and where its durations come from."""
+        return [{"trace": s.label, "function": s.function, "provenance": str(s.trace.provenance),
+                 "durations": s.trace.provenance.durations} for s in self.sources]
+
 
 def _split_functions(trace, label: str, functions) -> list[tuple[str, object]]:
     """(function name, single-function trace) for the functions chosen."""
@@ -713,8 +747,9 @@ def _load_sources(sweep: Sweep) -> list[_Source]:
     from .trace import load
 
     sources = []
+    limit = {} if sweep.max_memory is None else {"max_memory": sweep.max_memory}
     for ref in sweep.traces:
-        trace = load(ref, **dict(sweep.load_options)) if isinstance(ref, str) else ref
+        trace = load(ref, **dict(sweep.load_options), **limit) if isinstance(ref, str) else ref
         label = ref if isinstance(ref, str) else trace.name
         parts = [(None, trace)] if sweep.functions is None else _split_functions(trace, label, sweep.functions)
         for function, one in parts:
@@ -731,6 +766,12 @@ def _load_sources(sweep: Sweep) -> list[_Source]:
 def _plan(sweep: Sweep) -> _Plan:
     keys, points = sweep._resolved
     sources = _load_sources(sweep)
+    runs = len(sources) * len(sweep.seeds) * len(sweep.policies) * len(points)
+    seconds = sweep.duration if sweep.duration is not None else max(s.trace.end + 1 for s in sources)
+    check_replay(f"sweep of {runs:,} runs over {len(sources):,} trace(s) of {sum(len(s.trace) for s in sources):,} "
+                 "requests", requests=sum(len(s.trace) for s in sources),
+                 configurations=min(len(points), sweep.batch_size), seconds=seconds, rows=runs,
+                 max_memory=sweep.max_memory)
     # Points that share a platform go in the same batches (a replay has one platform).
     groups: dict[str, list[int]] = {}
     for i, p in enumerate(points):
@@ -968,21 +1009,28 @@ class _Store:
     def release(self) -> None:
         self.lock.release()
 
-    def open(self, sweep: Sweep, extend: bool) -> None:
-        """Create the folder, or check that it holds this sweep (or take it over with ``extend``)."""
+    def open(self, sweep: Sweep, extend: bool, provenance: list | None = None) -> None:
+        """Create the folder, or check that it holds this sweep (or take it over with ``extend``).
+
+        ``provenance`` (one entry per trace: its label, function, provenance and where
+        its durations come from) is recorded in the manifest beside the description.
+        """
         self.batches.mkdir(parents=True, exist_ok=True)
         for stale in self.batches.glob(".*.tmp"):  # left by a writer killed between write and rename
             stale.unlink(missing_ok=True)
         manifest = self.root / MANIFEST
         description = json.loads(json.dumps(sweep.describe()))
         digest = sweep.digest
+        provenance = provenance or []
         if manifest.exists():
             try:
                 old = json.loads(manifest.read_text(encoding="utf-8"))
             except (OSError, ValueError) as e:
                 raise ConfigError(f"{manifest}: not a sweep manifest ({e})") from None
-            if old.get("digest") == digest:
+            if old.get("digest") == digest and old.get("provenance") == provenance:
                 return
+            if old.get("digest") == digest:
+                extend = True  # the same sweep, written before its provenance was recorded
             if not extend:
                 diffs = _differences(old.get("sweep", {}), description)
                 shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
@@ -993,7 +1041,8 @@ class _Store:
         elif any(self.batches.glob("*.csv")) and not extend:
             raise ConfigError(f"{self.root} holds batch results but no {MANIFEST}; use another folder, "
                               "or extend this one (--extend, extend=True) to keep the runs the sweep contains")
-        text = json.dumps({"format": _MANIFEST_FORMAT, "digest": digest, "sweep": description}, indent=2)
+        text = json.dumps({"format": _MANIFEST_FORMAT, "digest": digest, "sweep": description,
+                           "provenance": provenance}, indent=2)
         _atomic_write(manifest, text + "\n")
 
     def finished(self) -> set[str]:
@@ -1138,11 +1187,16 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
         configuration: ``trace``, ``function`` (when functions are chosen), ``seed``,
         ``policy``, ``policy.<param>`` for policy parameters, the swept keys, then
         every output of :attr:`autoscale.ReplayResult.summary`. ``attrs["sweep"]``
-        counts the runs, the batches and the batches replayed by this call. The same
-        sweep gives the same table, locally or on Dask, in one go or resumed.
+        counts the runs, the batches and the batches replayed by this call;
+        ``attrs["provenance"]`` gives per trace its provenance and where its durations
+        come from (as ``sweep.json`` records them). The same sweep gives the same
+        table, locally or on Dask, in one go or resumed.
 
     Raises
     ------
+    TooLargeError
+        When the traces, a batch, the simulated seconds and the table would not fit
+        in ``sweep.max_memory`` (checked after loading, before the first replay).
     FolderInUseError
         When another sweep, still running, holds ``out`` (naming its pid, host and
         start time). The lock of a sweep that no longer runs is taken over, with a
@@ -1164,7 +1218,7 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
     store.claim()  # before loading the traces: a folder in use is refused at once
     try:
         plan = _plan(sweep)
-        store.open(sweep, extend)
+        store.open(sweep, extend, plan.provenance())
         return _execute(plan, store, progress, scheduler, workers)
     finally:
         store.release()
@@ -1197,6 +1251,7 @@ def _execute(plan: _Plan, store: _Store | None, progress, scheduler, workers) ->
     table = _assemble(plan, frames)
     table.attrs["sweep"] = {"runs": total, "batches": len(plan.batches), "replayed_batches": len(todo),
                             "replayed_runs": sum(len(b.cells) for b in todo)}
+    table.attrs["provenance"] = plan.provenance()
     if store is not None:
         store.write_results(table)
     return table

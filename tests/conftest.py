@@ -4,3 +4,22 @@ from hypothesis import settings
 
 settings.register_profile("deterministic", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("deterministic")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def cli(capsys):
+    """The command line as a function: ``cli(argv)`` -> (exit code, stdout, stderr), argparse's exits included."""
+    from autoscale.cli import main
+
+    def run(argv):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:
+            code = exc.code
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

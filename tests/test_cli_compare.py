@@ -29,7 +29,7 @@ def test_compare_prints_one_row_per_policy_and_matches_the_api(trace_file, tmp_p
                "--param", "fixed.replicas=3", "--param", "keepalive.keep_alive=30", "--out", str(out)])
     assert rc == 0
     printed = capsys.readouterr().out
-    lines = [line.split()[0] for line in printed.splitlines()[2:]]
+    lines = [line.split()[0] for line in printed.splitlines()[3:]]  # the header, the durations, the columns
     assert lines == ALL.split(",")
     for column in ("latency_p50_s", "latency_p99_s", "cold_start_delayed", "status_503", "status_504",
                    "pod_seconds", "idle_pod_seconds"):

@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from .options import figure
 from .run_cmd import (
     add_async_arguments, add_config_arguments, add_param_argument, add_run_arguments, add_trace_arguments,
-    build_batch, check_async_options, invocation_from, load_trace, write_outputs,
+    build_batch, check_async_options, invocation_from, load_trace, print_durations, write_outputs,
 )
 from .table import format_table
 
@@ -61,14 +61,15 @@ def run(args: argparse.Namespace) -> int:
     check_async_options(args, "async" in modes, "--invocations async (or sync,async)")
     invocation = invocation_from(args) if "async" in modes else None
     configs, platform = build_batch(args)
-    trace = load_trace(args)
+    timeseries = args.plot is not None or (args.out is not None and args.out.suffix != ".csv")
+    trace = load_trace(args, len(configs), timeseries)
     cmp = compare(trace, policies, configs, platform=platform, seed=args.seed, duration=args.duration,
-                  timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"),
-                  invocations=modes, invocation=invocation)
+                  timeseries=timeseries, invocations=modes, invocation=invocation)
     table = cmp.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"{len(configs)} configuration(s) x {len(policies)} policies x {len(modes)} invocation mode(s), "
           f"seed {args.seed}")
+    print_durations(trace)
     keys = list(table.columns[2 : table.columns.get_loc("requests")])
     extra = [c for c in ("async_completed", "dead_lettered", "retries", "completion_p50_s", "completion_p99_s")
              if c in table]

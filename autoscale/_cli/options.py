@@ -17,7 +17,7 @@ from ..errors import ConfigError, TraceError
 
 __all__ = [
     "seconds", "whole", "positive", "figure", "parse_assignments", "parse_policy_text",
-    "add_csv_arguments", "csv_options",
+    "add_csv_arguments", "csv_options", "time_point", "fraction", "size", "expression",
 ]
 
 #: The per-request CSV options, as ``load`` keywords.
@@ -88,6 +88,83 @@ def positive(option: str):
         return value
 
     read.__name__ = "number"
+    return read
+
+
+def time_point(option: str):
+    """An argparse ``type``: a window end as seconds, a duration (``6h``) or a date-time (``1998-05-01 00:00``).
+
+    >>> time_point("--start")("6h")
+    21600.0
+    """
+    from ..trace.window import parse_time
+
+    name = option.lstrip("-")
+
+    def read(text: str):
+        try:
+            return parse_time(text, name)
+        except TraceError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = "time"
+    return read
+
+
+def fraction(option: str):
+    """An argparse ``type``: a fraction in (0, 1].
+
+    >>> fraction("--scale")("0.25")
+    0.25
+    """
+    from ..trace.window import check_scale
+
+    name = option.lstrip("-")
+
+    def read(text: str) -> float:
+        try:
+            return check_scale(text)
+        except TraceError:
+            raise argparse.ArgumentTypeError(f"{name} = {text}, must be a fraction in (0, 1] (the share of "
+                                             "arrivals to keep)") from None
+
+    read.__name__ = "fraction"
+    return read
+
+
+def size(option: str):
+    """An argparse ``type``: bytes, from ``4G``, ``512Mi``, ``2GB`` or a number of bytes.
+
+    >>> size("--max-memory")("2G")
+    2000000000
+    """
+    from ..trace.sizes import parse_bytes
+
+    name = option.lstrip("-")
+
+    def read(text: str) -> int:
+        try:
+            return parse_bytes(text, name)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = "size"
+    return read
+
+
+def expression(option: str):
+    """An argparse ``type``: an arithmetic expression of column names, parsed and checked (never evaluated here)."""
+    from ..trace.expression import Expression
+
+    name = option.lstrip("-")
+
+    def read(text: str):
+        try:
+            return Expression.parse(text, name)
+        except TraceError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = "expression"
     return read
 
 
@@ -171,17 +248,39 @@ def add_csv_arguments(parser) -> None:
     parser.add_argument("--duration-unit", default=None, choices=_UNITS,
                         help="unit of --duration-column (without it: seconds, and a name such as latency_ms is "
                              "refused)")
+    parser.add_argument("--duration-from", type=expression("--duration-from"), default=None, metavar="EXPR",
+                        help="per-request CSV without durations: durations (s, or --duration-unit) from an "
+                             "arithmetic expression of columns, such as '0.02 + 0.015 * GeneratedTokens' "
+                             "(numbers, + - * / **, parentheses, min, max, log, exp, sqrt, abs)")
     parser.add_argument("--period", type=seconds("--period"), default=None, metavar="DURATION",
                         help="count series: the length of a period (default 1 s for counts, 60 s for period "
                              "indices, and the spacing of the rows for date-time periods)")
+    add_window_arguments(parser)
 
 
-#: The formats whose loaders take ``period``.
+def add_window_arguments(parser) -> None:
+    """``--start``, ``--end``, ``--scale`` and ``--max-memory``: what part of a trace to load, and the memory limit."""
+    when = "seconds from the trace start, a duration such as 6h, or a date-time for a trace of date-times"
+    parser.add_argument("--start", type=time_point("--start"), default=None, metavar="TIME",
+                        help=f"keep the requests arriving from TIME on, and make TIME time 0 ({when})")
+    parser.add_argument("--end", type=time_point("--end"), default=None, metavar="TIME",
+                        help=f"keep the requests arriving before TIME ({when})")
+    parser.add_argument("--scale", type=fraction("--scale"), default=None, metavar="F",
+                        help="thin the arrivals to the fraction F in (0, 1], seeded (count traces thin their "
+                             "counts before expanding them)")
+    parser.add_argument("--max-memory", type=size("--max-memory"), default=None, metavar="SIZE",
+                        help="memory limit for the trace and the replay, such as 4G or 8Gi (default: "
+                             "$AUTOSCALE_MAX_MEMORY, else 80%% of the memory available); larger work is refused "
+                             "before it starts")
+
+
+#: The formats whose loaders take ``period``, and those that take ``duration_from``.
 _PERIOD_FORMATS = ("counts", "period-counts")
+_EXPRESSION_FORMATS = ("csv",)
 
 
-def _check_period(traces, fmt) -> None:
-    """Refuse ``--period`` for a trace that is not a count series."""
+def _check_formats(traces, fmt, option: str, allowed: tuple[str, ...], kind: str) -> None:
+    """Refuse ``option`` for a trace whose format is not among ``allowed``."""
     from ..trace import BUNDLED, sniff_format
 
     if fmt is not None:
@@ -195,22 +294,36 @@ def _check_period(traces, fmt) -> None:
             elif str(ref) in BUNDLED:
                 formats.append((f"bundled trace {ref}", BUNDLED[str(ref)].format))
     for what, f in formats:
-        if f not in _PERIOD_FORMATS:
-            raise TraceError(f"--period applies to count series ({', '.join(_PERIOD_FORMATS)}), "
-                             f"but {what} is {f}")
+        if f not in allowed:
+            raise TraceError(f"{option} applies to {kind} ({', '.join(allowed)}), but {what} is {f}")
 
 
 def csv_options(args, traces=()) -> dict:
-    """The ``load`` keywords of the CSV and ``--period`` options (with ``format``), checked against one another.
+    """The ``load`` keywords of the CSV, ``--period`` and window options (with ``format``), checked together.
 
     ``traces`` are the trace references the keywords will load: ``--period`` is
-    refused unless each of them is a count series.
+    refused unless each of them is a count series, ``--duration-from`` unless each is a
+    per-request CSV. ``--max-memory`` is not among them: the commands pass it on.
 
     >>> csv_options(argparse.Namespace(format=None, time_column="ts", time_unit="ms", duration_column=None,
     ...                                duration_unit=None))
     {'time_column': 'ts', 'time_unit': 'ms', 'format': 'csv'}
     """
+    from ..trace.window import Window
+
     given = {k: getattr(args, k) for k in _CSV_OPTIONS if getattr(args, k, None) is not None}
+    expr = getattr(args, "duration_from", None)
+    if expr is not None:
+        if "duration_column" in given:
+            raise TraceError(f"--duration-column {given['duration_column']} and --duration-from {expr.text!r}: "
+                             "give one")
+        _check_formats(traces, getattr(args, "format", None), "--duration-from", _EXPRESSION_FORMATS,
+                       "per-request CSVs")
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    Window.parse(start, end)  # end after start, when both are of one kind
+    # date-times as ISO text: a sweep records its load options as plain values
+    window = {k: v.isoformat() if hasattr(v, "isoformat") else v
+              for k, v in (("start", start), ("end", end), ("scale", getattr(args, "scale", None))) if v is not None}
     fmt = getattr(args, "format", None)
     if given and fmt not in (None, "csv"):
         raise TraceError(f"--time-column, --time-unit, --duration-column and --duration-unit apply to --format csv, "
@@ -221,8 +334,10 @@ def csv_options(args, traces=()) -> dict:
                              "(the column it applies to)")
     if given:
         fmt = "csv"
+    if expr is not None:
+        given["duration_from"] = expr.text
     period = getattr(args, "period", None)
     if period is not None:
-        _check_period(traces, fmt)
+        _check_formats(traces, fmt, "--period", _PERIOD_FORMATS, "count series")
         given["period"] = period
-    return {**given, **({"format": fmt} if fmt is not None else {})}
+    return {**given, **window, **({"format": fmt} if fmt is not None else {})}

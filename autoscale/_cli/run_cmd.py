@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .options import (
     whole,
 )
 from .table import format_table
+from ..trace.sizes import check_configurations
 
 #: Summary columns printed on the terminal (the CSV has them all).
 _SHOWN = (
@@ -158,6 +160,9 @@ def build_batch(args):
             raise ConfigError(f"--set {key}: takes one value, not a list")
     platform = Platform().with_settings({key: value for key, (value,) in platform_sets})
     keys = [k for k, _ in config_sets]
+    count = math.prod(len(v) for _, v in config_sets)
+    shown = " x ".join(f"{len(v)} {k}" for k, v in config_sets if len(v) > 1)
+    check_configurations(count, f"--set {shown}" if shown else "--set", max_memory=getattr(args, "max_memory", None))
     configs = []
     for combo in itertools.product(*[v for _, v in config_sets]):
         overrides = dict(zip(keys, combo))
@@ -165,13 +170,34 @@ def build_batch(args):
     return configs, platform
 
 
-def load_trace(args):
+def load_trace(args, configurations: int = 1, timeseries: bool = False, per_function: bool = False):
+    """The trace of ``--trace`` (narrowed to ``--function``), refused before and after loading if the replay of
+    ``configurations`` (with ``per_function``: one per function) would not fit in ``--max-memory``."""
     from ..trace import load
+    from ..trace.sizes import check_replay
 
-    trace = load(args.trace, **csv_options(args, [args.trace]))
+    kw = csv_options(args, [args.trace])
+    points = 2000 if timeseries else 0
+    duration = getattr(args, "duration", None)
+    limit = getattr(args, "max_memory", None)
+    check_replay(f"replay of {configurations:,} configuration(s)" + (f" for --duration {duration:g} s" if duration
+                                                                     else ""),
+                 configurations=configurations, seconds=duration or 0.0, timeseries_points=points, max_memory=limit)
+    trace = load(args.trace, **kw, **({"max_memory": limit} if limit is not None else {}))
     if args.function is not None:
         trace = trace.select(function=args.function)
+    seconds = duration if duration is not None else trace.end + 1
+    if per_function and trace.function is not None:
+        configurations = len(trace.function_names)
+    check_replay(f"replay of trace {trace.name} ({len(trace):,} requests, {seconds:,.0f} s) with "
+                 f"{configurations:,} configuration(s)", requests=len(trace), configurations=configurations,
+                 seconds=seconds, timeseries_points=points, max_memory=limit)
     return trace
+
+
+def print_durations(trace) -> None:
+    """The run header's line on where the trace's durations come from."""
+    print(f"durations: {trace.provenance.durations or 'not recorded in the provenance'}")
 
 
 def manifests_from(args):
@@ -208,13 +234,14 @@ def run(args) -> int:
     invocation = invocation_from(args) if args.async_ else None
     if many:
         return _run_many(args, configs, platform, policy, invocation, manifests if routed else None)
-    trace = load_trace(args)
+    timeseries = args.plot is not None or (args.out is not None and args.out.suffix != ".csv")
+    trace = load_trace(args, len(configs), timeseries)
     result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
-                    timeseries=args.plot is not None or (args.out is not None and args.out.suffix != ".csv"),
-                    invocation=invocation)
+                    timeseries=timeseries, invocation=invocation)
     table = result.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
+    print_durations(trace)
     keys = list(table.columns[2 : table.columns.get_loc("requests")])  # the keys that vary in the batch
     print(format_table(table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]))
     print_notes(manifests.notes if manifests is not None else ())
@@ -266,8 +293,8 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
         if tags:
             notes.append(f"tags {', '.join(tags)}: the trace's requests are addressed to the main URL, so the "
                          f"split sends them; a tag's URL gets none")
-    trace = load_trace(args)
     plot = args.plot is not None
+    trace = load_trace(args, 1 if args.per_function else len(revisions), plot, per_function=args.per_function)
     if args.per_function:
         run = replay_services(trace, configs[0], policy=policy, platform=platform, seed=args.seed,
                               duration=args.duration, timeseries=plot, activator_pool=args.activator_pool,
@@ -279,6 +306,7 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
     kind = run.kind
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; {len(run.names)} {kind}s, "
           f"policy {policy.describe()}, seed {args.seed}")
+    print_durations(trace)
     if route is not None:
         changes = route.changes()
         name = f" {manifests.name}" if manifests is not None else ""

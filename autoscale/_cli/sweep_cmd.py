@@ -230,7 +230,7 @@ def build_sweep(args):
         traces=args.traces, axes=axes, seeds=seeds, policies=policies, functions=functions, overrides=fixed,
         configmap=args.configmap, service=args.service, duration=args.duration,
         batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
-        load_options=csv_options(args, args.traces),
+        load_options=csv_options(args, args.traces), max_memory=args.max_memory,
     )
 
 
@@ -267,5 +267,11 @@ def run(args) -> int:
           f"in {_count(stats['batches'], 'batch', 'batches')}; "
           f"replayed {_count(stats['replayed_runs'], 'run')} now, "
           f"{stats['runs'] - stats['replayed_runs']:,} were finished before")
+    by_durations: dict[str, list[str]] = {}
+    for entry in table.attrs.get("provenance", []):
+        by_durations.setdefault(entry["durations"] or "not recorded in the provenance", []).append(entry["trace"])
+    for durations, traces in by_durations.items():
+        names = list(dict.fromkeys(traces))
+        print(f"durations ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}): {durations}")
     print(f"wrote {args.out / RESULTS}", file=sys.stderr)
     return 0

@@ -1,13 +1,14 @@
-"""``autoscale trace info``: the summary of a bundled trace or of any trace file."""
+"""``autoscale trace info`` and ``autoscale trace convert``: summarise a trace, or write it as a per-request CSV."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..errors import TraceError
 from .options import add_csv_arguments, csv_options
 
-__all__ = ["register", "info", "load_from_args"]
+__all__ = ["register", "info", "convert", "load_from_args"]
 
 
 def register(subparsers) -> None:
@@ -29,6 +30,23 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed for expanded arrivals and drawn durations")
     p.set_defaults(func=info)
 
+    c = sub.add_parser(
+        "convert", help="write a trace (or a window or thinning of it) as a per-request CSV",
+        description="Load a trace with the same options as every other command (a time window with --start and "
+                    "--end, thinning with --scale, durations from columns with --duration-from) and write it "
+                    "as arrival_s,duration_s[,function[,app]], which loads back exactly. A long count series "
+                    "converts a day at a time: --start 0 --end 24h, then --start 24h --end 48h, ...",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    c.add_argument("trace", help="a bundled trace name or a trace file")
+    c.add_argument("out", type=Path, help="the CSV file to write")
+    c.add_argument("--format", default=None,
+                   help="azure2019, azure2021, counts, period-counts, huawei or csv (sniffed when omitted)")
+    c.add_argument("--function", default=None, help="only this function (a name, unique prefix or index)")
+    add_csv_arguments(c)
+    c.add_argument("--seed", type=int, default=None, help="seed for expanded arrivals and drawn durations")
+    c.set_defaults(func=convert)
+
     def trace_help(args) -> int:
         parser.print_help()
         return 2
@@ -43,6 +61,8 @@ def load_from_args(args):
     kw = csv_options(args, [args.trace] if args.trace else [])
     if getattr(args, "seed", None) is not None:
         kw["seed"] = args.seed
+    if getattr(args, "max_memory", None) is not None:
+        kw["max_memory"] = args.max_memory
     trace = load(args.trace, **kw)
     if getattr(args, "function", None) is not None:
         key = args.function
@@ -67,8 +87,23 @@ def info(args) -> int:
     print(f"  source: {prov.source}")
     for note in prov.notes:
         print(f"  note: {note}")
+    print(f"  durations: {prov.durations or 'not recorded in the provenance'}")
+    if trace.origin is not None:
+        print(f"  time 0: {trace.origin.isoformat()} (--start and --end also take date-times)")
     if prov.licence:
         print(f"  licence: {prov.licence}")
     if prov.attribution:
         print(f"  cite: {prov.attribution}")
+    return 0
+
+
+def convert(args) -> int:
+    """Write the trace the options describe as a per-request CSV."""
+    trace = load_from_args(args)
+    if args.out.suffix.lower() != ".csv":
+        raise TraceError(f"{args.out}: write a .csv file (arrival_s,duration_s[,function[,app]])")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    trace.to_csv(args.out)
+    print(f"wrote {args.out}: {len(trace):,} requests over {trace.span:,.0f} s")
+    print(f"durations: {trace.provenance.durations or 'not recorded in the provenance'}")
     return 0

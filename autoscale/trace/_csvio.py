@@ -19,7 +19,8 @@ import pandas as pd
 
 from ..errors import TraceError
 
-__all__ = ["read_table", "numbers", "text_column", "cell"]
+__all__ = ["read_table", "numbers", "text_column", "cell", "header_columns", "header_line",
+           "require_in_header", "count_lines"]
 
 
 def _check_layout(data: bytes, where: str) -> bytes:
@@ -91,6 +92,46 @@ def require(frame: pd.DataFrame, columns, where: str) -> None:
     if missing:
         shown = ", ".join(map(str, frame.columns[:8])) + (", ..." if frame.shape[1] > 8 else "")
         raise TraceError(f"{where}: line 1: missing column(s) {', '.join(missing)} in the header; found {shown}")
+
+
+def header_line(path) -> str:
+    """The first line of a file, without a byte-order mark, read without the rest of the file."""
+    with open(path, "rb") as fh:
+        return fh.readline().decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+
+
+def header_columns(path) -> list[str] | None:
+    """The column names of a CSV's first line (None when it quotes names)."""
+    header = header_line(path)
+    if '"' in header:
+        return None
+    return [c.strip() for c in header.split(",")]
+
+
+def require_in_header(path, columns: dict, where: str) -> None:
+    """Refuse, before the file is read, a named column that is not in its header.
+
+    ``columns`` maps each column to the parameter that names it (``"duration_from"``).
+    """
+    names = header_columns(path)
+    if names is None:
+        return
+    for column, parameter in columns.items():
+        if column not in names:
+            option = "--" + parameter.replace("_", "-")
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise TraceError(f"{where}: line 1: missing column(s) {column} in the header (named by {parameter}=, "
+                             f"{option}); the file has columns {shown}")
+
+
+def count_lines(path, chunk: int = 1 << 24) -> int:
+    """Lines of a file, counted in chunks (constant memory); a last line without a newline counts."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def cell(frame: pd.DataFrame, row: int, column: str, where: str) -> str:

@@ -40,7 +40,9 @@ from ..errors import TraceError
 from ._csvio import numbers, read_table, require, text_column
 from .arrivals import DEFAULT_SEED, ArrivalRule, expand_counts
 from .durations import sample_percentiles
+from .sizes import memory_limit
 from .trace import Provenance, Trace
+from .window import Window, check_scale, cut_requests, narrow_counts
 
 __all__ = ["AZURE2019_ATTRIBUTION", "PERCENTILES", "load_azure2019"]
 
@@ -99,7 +101,8 @@ def _minutes(columns, where: str) -> np.ndarray:
 
 
 def load_azure2019(invocations, durations=None, memory=None, *, functions=None, arrivals="uniform",
-                   seed: int = DEFAULT_SEED, min_duration: float = MIN_DURATION, name: str | None = None) -> Trace:
+                   seed: int = DEFAULT_SEED, min_duration: float = MIN_DURATION, name: str | None = None,
+                   start=None, end=None, scale: float | None = None, max_memory=None) -> Trace:
     """Azure Functions 2019 per-minute invocation counts, expanded to one request each.
 
     Parameters
@@ -120,6 +123,16 @@ def load_azure2019(invocations, durations=None, memory=None, *, functions=None, 
     min_duration : float
         Percentile points below this many seconds are raised to it (reported).
     name : str, optional
+    start, end : optional
+        Keep the requests arriving in ``[start, end)`` s (or a duration such as
+        ``"6h"``), rebased to 0: only the minutes overlapping it are expanded. The
+        functions chosen by ``functions=N`` are still the busiest of the whole file.
+    scale : float, optional
+        Thin every function's counts to this fraction in (0, 1] before expanding them
+        (binomial, seeded by ``seed``).
+    max_memory : int or str, optional
+        The memory limit; the per-function totals in the window are checked against
+        it before any request is made (:mod:`~autoscale.trace.sizes`).
 
     Returns
     -------
@@ -142,6 +155,8 @@ def load_azure2019(invocations, durations=None, memory=None, *, functions=None, 
     rule = ArrivalRule.parse(arrivals)
     if not (np.isfinite(min_duration) and min_duration > 0):
         raise TraceError(f"min_duration = {min_duration}, must be a finite number > 0 s")
+    window, scale = Window.parse(start, end), check_scale(scale)
+    memory_limit(max_memory)  # a malformed limit is refused before the file is read
     frame = read_table(path, dtype={h: str for h in (*_HASHES, "Trigger")}, where=where)
     require(frame, ["HashFunction"], where)
     id_columns = [c for c in frame.columns if c in _HASHES]
@@ -203,8 +218,14 @@ def load_azure2019(invocations, durations=None, memory=None, *, functions=None, 
     floored = (points < min_duration).any(axis=1)
     np.maximum(points, min_duration, out=points)
 
+    narrowed = narrow_counts(counts, (minutes - minutes[0]) * 60.0, 60.0, window=window, scale=scale, seed=seed,
+                             where=where, max_memory=max_memory)
     rng = np.random.default_rng(seed)
-    t, f = expand_counts(counts, 60.0, rule, rng)
+    t, f = expand_counts(narrowed.counts, 60.0, rule, rng)
+    t += narrowed.columns[0] * 60.0
+    t, f = cut_requests(t, f, narrowed, where)
+    if t.size == 0:
+        raise TraceError(f"{where}: the thinned counts hold no request; raise scale")
     d = sample_percentiles(points, PERCENTILES, f, rng)
 
     meta = pd.DataFrame({
@@ -245,12 +266,12 @@ def load_azure2019(invocations, durations=None, memory=None, *, functions=None, 
                 f"minutes {minutes[0]}-{minutes[-1]} as t = 0-{minutes.size * 60} s"),
         attribution=f"{AZURE2019_ATTRIBUTION}; {INVITRO_ATTRIBUTION}",
         licence="data CC-BY 4.0 (Microsoft); InVitro repository MIT",
-        notes=(f"arrivals {rule.value} within each minute, seed {seed}",
-               "durations: piecewise-linear inverse CDF through percentiles 0/1/25/50/75/99/100 of "
-               f"{dpath.name}",
+        notes=(f"arrivals {rule.value} within each minute, seed {seed}", *narrowed.notes,
                f"{int(floored.sum())} function(s) with percentile points below {min_duration * 1000:g} ms "
-               f"raised to {min_duration * 1000:g} ms",
-               *notes),
+               f"raised to {min_duration * 1000:g} ms", *notes),
+        durations=("drawn per request from its function's recorded duration percentiles (a piecewise-linear "
+                   f"inverse CDF through percentiles 0/1/25/50/75/99/100 of {dpath.name}, points below "
+                   f"{min_duration * 1000:g} ms raised to it), seed {seed}"),
     )
     return Trace(arrivals=t, durations=d, function=f, function_names=function_names,
                  apps=tuple(meta["app"]) if "HashApp" in hashes else (),

@@ -16,7 +16,10 @@ import numpy as np
 
 from ..errors import TraceError
 from ._csvio import cell, numbers, read_table, require, text_column
+from .arrivals import DEFAULT_SEED
+from .csvtrace import _check_file_size
 from .trace import Provenance, Trace
+from .window import Window, check_scale, narrow_trace
 
 __all__ = ["AZURE2021_ATTRIBUTION", "load_azure2021"]
 
@@ -26,8 +29,13 @@ AZURE2021_ATTRIBUTION = ('Zhang et al., "Faster and Cheaper Serverless Computing
 MIN_DURATION = 0.001
 
 
-def load_azure2021(path, *, min_duration: float = MIN_DURATION, name: str | None = None) -> Trace:
+def load_azure2021(path, *, min_duration: float = MIN_DURATION, name: str | None = None, start=None, end=None,
+                   scale: float | None = None, seed: int = DEFAULT_SEED, max_memory=None) -> Trace:
     """Azure Functions 2021 invocations, sorted by arrival.
+
+    ``start``/``end`` keep a time window (s from the trace start) and ``scale`` thins
+    the invocations (seeded by ``seed``), as :meth:`Trace.window` and :meth:`Trace.thin`
+    do; a file too large to read under ``max_memory`` is refused before it is read.
 
     Examples
     --------
@@ -40,6 +48,8 @@ def load_azure2021(path, *, min_duration: float = MIN_DURATION, name: str | None
     where = str(path)
     if not (np.isfinite(min_duration) and min_duration > 0):
         raise TraceError(f"min_duration = {min_duration}, must be a finite number > 0 s")
+    window, scale = Window.parse(start, end), check_scale(scale)
+    _check_file_size(path, where, max_memory)
     frame = read_table(path, dtype={"app": str, "func": str}, where=where)
     require(frame, ["app", "func", "end_timestamp", "duration"], where)
     app = text_column(frame, "app", where)
@@ -63,8 +73,10 @@ def load_azure2021(path, *, min_duration: float = MIN_DURATION, name: str | None
         attribution=AZURE2021_ATTRIBUTION + "; InVitro project (github.com/vhive-serverless/invitro, MIT)",
         licence="data CC-BY 4.0 (Microsoft); InVitro repository MIT",
         notes=("arrival = end_timestamp - duration",
-               f"rows sorted by arrival ({unsorted} row(s) arrived before the row above them)",
-               f"{int(zero.sum())} duration(s) below {min_duration * 1000:g} ms raised to {min_duration * 1000:g} ms"),
+               f"rows sorted by arrival ({unsorted} row(s) arrived before the row above them)"),
+        durations=(f"from the trace: column duration (s); {int(zero.sum())} duration(s) below "
+                   f"{min_duration * 1000:g} ms raised to {min_duration * 1000:g} ms"),
     )
-    return Trace.from_unsorted(arrival, dur, function=codes.astype(np.int32), function_names=tuple(names),
-                               apps=apps, name=name or path.stem, provenance=provenance)
+    trace = Trace.from_unsorted(arrival, dur, function=codes.astype(np.int32), function_names=tuple(names),
+                                apps=apps, name=name or path.stem, provenance=provenance)
+    return narrow_trace(trace, window, scale, seed)

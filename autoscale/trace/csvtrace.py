@@ -5,9 +5,13 @@ default) or date-time text such as ``2024-03-01 12:00:00.1234567`` or
 ``2024-03-01T12:00:00.5+01:00`` (ISO 8601, up to 9 fractional digits; text without a
 zone is UTC, and a column either gives every row an offset or none); the first row
 decides which. The earliest timestamp becomes time 0 and its value is recorded in the
-provenance. Durations are in ``duration_unit`` (seconds by default) and must be > 0;
-without a duration column they are drawn from ``service``. Rows need not be sorted;
-they are sorted by arrival (stably).
+provenance (and as the trace's :attr:`~Trace.origin` for date-times). Durations are in
+``duration_unit`` (seconds by default) and must be > 0; they come from a duration
+column, from an expression of other columns (``duration_from``, such as
+``0.02 + 0.015 * GeneratedTokens`` for a trace of token counts), or without either are
+drawn from ``service``; the provenance says which. Rows need not be sorted; they are
+sorted by arrival (stably). ``start``/``end`` keep a time window and ``scale`` thins the
+requests (:mod:`~autoscale.trace.window`).
 
 Units are never guessed. Without ``time_unit``, numbers of 1e11 or more (epoch
 milliseconds are about 1.7e12, epoch seconds 1.7e9) are refused as seconds; without a
@@ -30,10 +34,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TraceError
-from ._csvio import cell, numbers, read_table, require, text_column
+from ._csvio import cell, count_lines, numbers, read_table, require, require_in_header, text_column
 from .arrivals import DEFAULT_SEED
-from .durations import DEFAULT_SERVICE, DurationDistribution
+from .durations import DEFAULT_SERVICE, DurationDistribution, invented
+from .expression import Expression
+from .sizes import CSV_BYTES_PER_FILE_BYTE, Footprint, format_bytes, memory_limit
 from .trace import Provenance, Trace
+from .window import Window, check_scale, narrow_trace
 
 __all__ = ["DURATION_UNITS", "TIME_UNITS", "load_csv", "save_csv"]
 
@@ -161,7 +168,8 @@ def _parse_times(frame: pd.DataFrame, column: str, where: str,
 def load_csv(path, *, time_column: str | None = None, duration_column: str | None = None,
              time_unit: str | None = None, duration_unit: str | None = None, function_column: str | None = None,
              app_column: str | None = None, service: DurationDistribution | None = None, seed: int = DEFAULT_SEED,
-             name: str | None = None) -> Trace:
+             name: str | None = None, duration_from: str | Expression | None = None, start=None, end=None,
+             scale: float | None = None, max_memory=None) -> Trace:
     """Requests from a per-request CSV (see the module docstring for the rules).
 
     Parameters
@@ -178,6 +186,19 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
         Where durations are drawn from without a duration column.
     seed : int
     name : str, optional
+    duration_from : str, optional
+        Durations from other columns: an arithmetic expression of column names
+        (:mod:`~autoscale.trace.expression`), such as ``"0.02 + 0.015 * GeneratedTokens"``,
+        in seconds (or in ``duration_unit``). Every result must be finite and > 0.
+    start, end : optional
+        Keep the requests arriving in ``[start, end)``, rebased to 0 (seconds, a
+        duration such as ``"24h"``, or a date-time for date-time timestamps); see
+        :mod:`~autoscale.trace.window`.
+    scale : float, optional
+        Keep each request with this probability, in (0, 1] (seeded by ``seed``).
+    max_memory : int or str, optional
+        The memory limit (:mod:`~autoscale.trace.sizes`): a file whose reading would
+        need more is refused before it is read.
 
     Examples
     --------
@@ -192,15 +213,28 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
     where = str(path)
     _check_unit(time_unit, "time_unit")
     _check_unit(duration_unit, "duration_unit")
+    window = Window.parse(start, end)
+    scale = check_scale(scale)
     own_format = time_column is None
     if own_format and time_unit is not None:
         raise TraceError(f"{where}: time_unit = {time_unit!r} needs time_column (--time-column): the arrival_s "
                          "column of a saved trace is in seconds")
+    expression = None
+    if duration_from is not None:
+        if duration_column is not None:
+            raise TraceError(f"{where}: duration_column = {duration_column!r} and duration_from = "
+                             f"{str(duration_from)!r}: give one (--duration-column or --duration-from)")
+        expression = duration_from if isinstance(duration_from, Expression) else Expression.parse(duration_from)
+    named = {c: p for c, p in ((time_column, "time_column"), (duration_column, "duration_column"),
+                               (function_column, "function_column"), (app_column, "app_column")) if c}
+    named.update({c: "duration_from" for c in (expression.columns if expression is not None else ())})
+    require_in_header(path, named, where)
+    _check_file_size(path, where, max_memory)
     text_columns = [c for c in (function_column, app_column, "function", "app") if c]
     frame = read_table(path, dtype={c: str for c in text_columns}, where=where)
     if own_format:
         time_column = "arrival_s"
-        if duration_column is None and "duration_s" in frame.columns:
+        if duration_column is None and expression is None and "duration_s" in frame.columns:
             duration_column = "duration_s"
         if function_column is None and "function" in frame.columns:
             function_column = "function"
@@ -212,6 +246,7 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
     require(frame, [c for c in (time_column, duration_column, function_column, app_column) if c], where)
     if len(frame) == 0:
         raise TraceError(f"{where}: line 2: no rows; a trace needs at least one request")
+    origin = None
     if own_format:
         t = numbers(frame, [time_column], where, minimum=0)[:, 0]
         base = "seconds from the trace start, as written"
@@ -225,17 +260,24 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
             base = f"seconds, t = 0 at {float(first)!r}"
         elif base in TIME_UNITS:
             base = f"{base}, t = 0 at {float(first)!r} s"
+        elif "t = 0 at " in base:
+            origin = pd.Timestamp(base.split("t = 0 at ", 1)[1])
     rng = np.random.default_rng(seed)
     if duration_column is not None:
         if duration_unit is None:
             _refuse_named_unit(frame, duration_column, "duration_unit", "durations", where)
         unit = duration_unit or "s"
         d = numbers(frame, [duration_column], where, minimum=0, exclusive=True)[:, 0] / _PER_SECOND[unit]
-        how = f"durations from column {duration_column} ({unit})"
+        how = f"from the trace: column {duration_column} ({unit})"
+    elif expression is not None:
+        unit = duration_unit or "s"
+        d = _evaluate(frame, expression, where) / _PER_SECOND[unit]
+        how = (f"from the expression {expression.text} ({unit}) of column(s) {', '.join(expression.columns)}"
+               if expression.columns else f"the constant expression {expression.text} ({unit})")
     else:
         service = DEFAULT_SERVICE if service is None else service
         d = service.sample(t.size, rng)
-        how = f"durations drawn from {service}, seed {seed}"
+        how = invented(service, seed)
     f, names, apps = None, (), ()
     if function_column is not None:
         ids = text_column(frame, function_column, where)
@@ -252,9 +294,37 @@ def load_csv(path, *, time_column: str | None = None, duration_column: str | Non
                 raise TraceError(f"{cell(frame, r, app_column, where)}: {app_ids[r]!r}, but function "
                                  f"{names[f[r]]!r} belongs to app {apps[f[r]]!r} on line {first_row[f[r]] + 2}")
     provenance = Provenance(source=f"per-request CSV {path.name}: time column {time_column} ({base})",
-                            notes=(how, "rows sorted by arrival"))
-    return Trace.from_unsorted(t, d, function=f, function_names=names, apps=apps, name=name or path.stem,
-                               provenance=provenance)
+                            notes=("rows sorted by arrival",), durations=how)
+    trace = Trace.from_unsorted(t, d, function=f, function_names=names, apps=apps, name=name or path.stem,
+                                provenance=provenance, origin=origin)
+    return narrow_trace(trace, window, scale, seed)
+
+
+def _check_file_size(path: Path, where: str, max_memory) -> None:
+    """Refuse a per-request CSV whose reading and requests would not fit, before reading it."""
+    size = path.stat().st_size
+    if (size * CSV_BYTES_PER_FILE_BYTE) < memory_limit(max_memory).bytes // 2:
+        return  # far below the limit: not worth counting its lines
+    rows = max(count_lines(path) - 1, 0)
+    Footprint(requests=rows, read_bytes=size * CSV_BYTES_PER_FILE_BYTE).check(
+        f"{where} ({format_bytes(size)}, {rows:,} rows)", max_memory,
+        ["split the file (by day, say) and load the parts one at a time: a per-request file is read whole "
+         "before start=/end= (--start/--end) and scale= (--scale) cut what is replayed"])
+
+
+def _evaluate(frame: pd.DataFrame, expression: Expression, where: str) -> np.ndarray:
+    """Durations from ``expression`` over the frame's columns; the first result that is not finite and > 0 raises."""
+    columns = list(expression.columns)
+    values = numbers(frame, columns, where) if columns else np.zeros((len(frame), 0))
+    d = expression.evaluate({c: values[:, j] for j, c in enumerate(columns)} or {"": np.zeros(len(frame))})
+    bad = np.flatnonzero(~(np.isfinite(d) & (d > 0)))
+    if bad.size:
+        r = int(bad[0])
+        inputs = ", ".join(f"{c} = {values[r, j]:g}" for j, c in enumerate(columns))
+        raise TraceError(f"{where}: line {r + 2}: duration_from {expression.text!r} gives {d[r]:g}"
+                         + (f" (with {inputs})" if inputs else "") + ", must be a finite number > 0 s; "
+                         f"{bad.size:,} of {d.size:,} row(s) give such a value")
+    return d
 
 
 def save_csv(trace: Trace, path) -> Path:

@@ -23,7 +23,7 @@ from ..errors import TraceError
 
 __all__ = [
     "DEFAULT_SERVICE", "Constant", "DurationDistribution", "Empirical", "Exponential", "Lognormal",
-    "constant", "empirical", "exponential", "lognormal", "sample_percentiles",
+    "constant", "empirical", "exponential", "invented", "lognormal", "sample_percentiles",
 ]
 
 
@@ -43,6 +43,10 @@ class DurationDistribution:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def describe(self) -> str:
+        """The distribution and its parameters in words, for provenance (``lognormal, median 0.5 s, sigma 0.5``)."""
+        return repr(self)
+
 
 @dataclass(frozen=True)
 class Constant(DurationDistribution):
@@ -55,6 +59,9 @@ class Constant(DurationDistribution):
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return np.full(int(n), self.seconds)
+
+    def describe(self) -> str:
+        return f"constant {self.seconds:g} s"
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,9 @@ class Exponential(DurationDistribution):
         # An exponential draw is 0.0 with probability ~2**-53 per draw; keep the trace valid.
         return np.maximum(d, np.finfo(np.float64).tiny)
 
+    def describe(self) -> str:
+        return f"exponential, mean {self.mean:g} s"
+
 
 @dataclass(frozen=True)
 class Lognormal(DurationDistribution):
@@ -86,6 +96,9 @@ class Lognormal(DurationDistribution):
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.median * np.exp(self.sigma * rng.standard_normal(int(n)))
+
+    def describe(self) -> str:
+        return f"lognormal, median {self.median:g} s, sigma {self.sigma:g}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +119,20 @@ class Empirical(DurationDistribution):
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.samples[rng.integers(0, self.samples.size, int(n))]
+
+    def describe(self) -> str:
+        return (f"resampled from {self.samples.size:,} observed durations (median {np.median(self.samples):g} s, "
+                f"max {self.samples.max():g} s)")
+
+
+def invented(service: DurationDistribution, seed=None) -> str:
+    """The provenance of durations drawn for a trace that records none.
+
+    >>> invented(lognormal(0.5, 0.5), seed=0)
+    'invented (the trace records none): drawn from lognormal, median 0.5 s, sigma 0.5, seed 0'
+    """
+    return f"invented (the trace records none): drawn from {service.describe()}" + (
+        "" if seed is None else f", seed {seed}")
 
 
 def constant(seconds: float) -> Constant:

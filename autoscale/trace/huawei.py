@@ -22,8 +22,10 @@ import numpy as np
 from ..errors import TraceError
 from ._csvio import numbers, read_table, require
 from .arrivals import DEFAULT_SEED, ArrivalRule, expand_counts
-from .durations import DEFAULT_SERVICE, DurationDistribution
+from .durations import DEFAULT_SERVICE, DurationDistribution, invented
+from .sizes import memory_limit
 from .trace import Provenance, Trace
+from .window import Window, check_scale, cut_requests, narrow_counts
 
 __all__ = ["HUAWEI_ATTRIBUTION", "load_huawei"]
 
@@ -32,7 +34,8 @@ HUAWEI_ATTRIBUTION = ('Joosen et al., "How Does It Function? Characterizing Long
 
 
 def load_huawei(path, *, functions=None, period_seconds: float = 60.0, service: DurationDistribution | None = None,
-                arrivals="uniform", seed: int = DEFAULT_SEED, name: str | None = None) -> Trace:
+                arrivals="uniform", seed: int = DEFAULT_SEED, name: str | None = None, start=None, end=None,
+                scale: float | None = None, max_memory=None) -> Trace:
     """Requests of a Huawei wide table, one function per count column.
 
     Parameters
@@ -41,6 +44,9 @@ def load_huawei(path, *, functions=None, period_seconds: float = 60.0, service: 
         Keep only these function columns (by header name).
     period_seconds : float
         Length of each row's interval (60 s in the per-minute tables).
+    start, end, scale, max_memory
+        A time window (s from the earliest row), thinning and the memory limit, as for
+        :func:`~autoscale.trace.rates.load_counts`: applied to the rows' counts first.
 
     Examples
     --------
@@ -55,6 +61,8 @@ def load_huawei(path, *, functions=None, period_seconds: float = 60.0, service: 
     where = str(path)
     if not (np.isfinite(period_seconds) and period_seconds > 0):
         raise TraceError(f"period_seconds = {period_seconds}, must be a finite number > 0")
+    window, scale = Window.parse(start, end), check_scale(scale)
+    memory_limit(max_memory)  # a malformed limit is refused before the file is read
     frame = read_table(path, where=where)
     require(frame, ["day", "time"], where)
     columns = [c for c in frame.columns if c not in ("day", "time")]
@@ -78,23 +86,30 @@ def load_huawei(path, *, functions=None, period_seconds: float = 60.0, service: 
         r = int(max(a, b))
         raise TraceError(f"{where}: line {r + 2}, column 2 (time): {time[r]:g} s is within {period_seconds:g} s "
                          f"of line {min(a, b) + 2}'s {time[min(a, b)]:g} s; rows must be distinct minutes")
-    start = time[order]
-    origin = start[0]
+    rows_start = time[order]
+    origin = rows_start[0]
     rng = np.random.default_rng(seed)
     rule = ArrivalRule.parse(arrivals)
-    # one column per row (in time order), as if the rows were consecutive; then each
-    # arrival moves from its row's slot to the row's own time
-    t, f = expand_counts(counts[order].T, period_seconds, rule, rng)
-    row = np.minimum((t // period_seconds).astype(np.int64), len(start) - 1)
-    t += (start - origin - np.arange(len(start)) * period_seconds)[row]
-    if t.size == 0:
+    if int(counts.sum()) == 0:
         raise TraceError(f"{where}: every count is 0 or empty; a trace needs at least one request")
+    narrowed = narrow_counts(counts[order].T, rows_start - origin, period_seconds, window=window, scale=scale,
+                             seed=seed, where=where, max_memory=max_memory)
+    kept = rows_start[narrowed.columns]
+    # one column per kept row (in time order), as if the rows were consecutive; then each
+    # arrival moves from its row's slot to the row's own time
+    t, f = expand_counts(narrowed.counts, period_seconds, rule, rng)
+    row = np.minimum((t // period_seconds).astype(np.int64), len(kept) - 1)
+    t += (kept - origin - np.arange(len(kept)) * period_seconds)[row]
+    t, f = cut_requests(t, f, narrowed, where)
+    if t.size == 0:
+        raise TraceError(f"{where}: the thinned counts hold no request; raise scale")
     service = DEFAULT_SERVICE if service is None else service
     provenance = Provenance(
         source=f"Huawei Cloud public wide table {path.name}: {len(columns)} function(s), {len(frame)} row(s), "
                f"time {origin:g} s as t = 0",
         attribution=HUAWEI_ATTRIBUTION, licence="CC-BY 4.0 (Huawei Cloud)",
-        notes=(f"arrivals {rule.value} within each {period_seconds:g} s row, durations {service}, seed {seed}",),
+        notes=(f"arrivals {rule.value} within each {period_seconds:g} s row, seed {seed}", *narrowed.notes),
+        durations=invented(service, seed),
     )
     return Trace.from_unsorted(t, service.sample(t.size, rng), function=f, function_names=tuple(columns),
                                name=name or path.stem, provenance=provenance)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import TraceError
+from ._csvio import header_line
 from .azure2019 import load_azure2019
 from .azure2021 import load_azure2021
 from .bundled import BUNDLED
@@ -38,9 +39,7 @@ def sniff_format(path) -> str:
     name = path.name.lower()
     if name.endswith((".tbz2", ".tar.bz2", ".tbz", ".bz2", ".txt")):
         return "counts"
-    with open(path, "rb") as fh:
-        header = fh.readline().decode("utf-8", errors="replace").lstrip("\ufeff").strip()
-    columns = [c.strip() for c in header.split(",")]
+    columns = [c.strip() for c in header_line(path).split(",")]
     if "HashFunction" in columns:
         return "azure2019"
     if {"app", "func", "end_timestamp", "duration"} <= set(columns):
@@ -64,8 +63,11 @@ def load(source, format: str | None = None, **kw) -> Trace:
         One of :data:`FORMATS`; sniffed from the file when omitted.
     **kw
         Passed to the format's loader (``seed``, ``functions``, ``arrivals``, ``period``,
-        ``time_column``, ``time_unit``, ``duration_column``, ``duration_unit``, ``service``, ...);
-        an argument the loader does not take raises ``TypeError``.
+        ``time_column``, ``time_unit``, ``duration_column``, ``duration_unit``,
+        ``duration_from``, ``service``, ...); an argument the loader does not take raises
+        ``TypeError``. Every loader takes ``start``, ``end`` (a time window), ``scale``
+        (thinning) and ``max_memory`` (the limit its requests are checked against before
+        they are made; :mod:`~autoscale.trace.sizes`).
 
     Examples
     --------

@@ -23,15 +23,19 @@ from __future__ import annotations
 import bz2
 import tarfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..errors import TraceError
 from ._csvio import numbers, read_table, require
 from .arrivals import DEFAULT_SEED, ArrivalRule, expand_counts
-from .durations import DEFAULT_SERVICE, DurationDistribution
+from .durations import DEFAULT_SERVICE, DurationDistribution, invented
+from .sizes import memory_limit
 from .trace import Provenance, Trace
+from .window import Window, check_scale, cut_requests, narrow_counts
 
 __all__ = ["NASA_ATTRIBUTION", "load_counts", "load_period_counts", "parse_counts"]
 
@@ -107,26 +111,43 @@ def parse_counts(text: bytes, where: str) -> np.ndarray:
     return counts
 
 
-def _finish(counts: np.ndarray, period: float, rule, service, seed, name, provenance) -> Trace:
+def _finish(counts: np.ndarray, period: float, rule, service, seed, name, provenance, where: str, *,
+            start=None, end=None, scale=None, max_memory=None, origin=None) -> Trace:
+    """The requests of a count series, from its periods overlapping ``[start, end)``, thinned to ``scale``."""
     rng = np.random.default_rng(seed)
     rule = ArrivalRule.parse(rule)
-    t, _ = expand_counts(counts[None, :], period, rule, rng)
-    if t.size == 0:
-        raise TraceError(f"{provenance.source}: every count is 0; a trace needs at least one request")
+    window, scale = Window.parse(start, end), check_scale(scale)
     service = DEFAULT_SERVICE if service is None else service
     if not isinstance(service, DurationDistribution):
         raise TypeError(f"service must be a DurationDistribution, not {type(service).__name__}")
+    if int(counts.sum()) == 0:
+        raise TraceError(f"{provenance.source}: every count is 0; a trace needs at least one request")
+    narrowed = narrow_counts(counts[None, :], np.arange(counts.size) * period, period, window=window, scale=scale,
+                             seed=seed, where=where, origin=origin, max_memory=max_memory)
+    t, _ = expand_counts(narrowed.counts, period, rule, rng)
+    t += narrowed.columns[0] * period
+    t, _ = cut_requests(t, None, narrowed, where)
+    if t.size == 0:
+        raise TraceError(f"{where}: the thinned counts hold no request; raise scale")
     d = service.sample(t.size, rng)
-    provenance = provenance.with_note(f"arrivals {rule.value} within each {period:g} s, durations {service}, "
-                                      f"seed {seed}")
+    provenance = replace(provenance, notes=(*provenance.notes, f"arrivals {rule.value} within each {period:g} s, "
+                                                               f"seed {seed}", *narrowed.notes),
+                         durations=invented(service, seed))
     for array in (t, d):
         array.setflags(write=False)
-    return Trace(arrivals=t, durations=d, name=name, provenance=provenance)
+    shifted = None if origin is None else origin + pd.Timedelta(seconds=narrowed.lo)
+    return Trace(arrivals=t, durations=d, name=name, provenance=provenance, origin=shifted)
 
 
 def load_counts(path, *, period: float = 1.0, service: DurationDistribution | None = None, arrivals="uniform",
-                seed: int = DEFAULT_SEED, name: str | None = None) -> Trace:
+                seed: int = DEFAULT_SEED, name: str | None = None, start=None, end=None, scale: float | None = None,
+                max_memory=None) -> Trace:
     """Requests per consecutive period (1 s by default) from whitespace-separated counts.
+
+    ``start``/``end`` keep the requests arriving in a time window and ``scale`` thins
+    them, both before any request is made (:mod:`~autoscale.trace.window`); a series
+    whose requests would not fit under ``max_memory`` (:mod:`~autoscale.trace.sizes`) is
+    refused, naming the window, the thinning or the day that would.
 
     Examples
     --------
@@ -138,6 +159,7 @@ def load_counts(path, *, period: float = 1.0, service: DurationDistribution | No
     path = Path(path)
     if not (np.isfinite(period) and period > 0):
         raise TraceError(f"period = {period}, must be a finite number of seconds > 0")
+    Window.parse(start, end), check_scale(scale), memory_limit(max_memory)  # refused before the file is read
     text, where = _read_text(path)
     counts = parse_counts(text, where)
     nasa = "nasa" in str(path).lower()
@@ -147,7 +169,8 @@ def load_counts(path, *, period: float = 1.0, service: DurationDistribution | No
         attribution=NASA_ATTRIBUTION if nasa else "",
         licence="freely redistributable (Internet Traffic Archive)" if nasa else "",
     )
-    return _finish(counts, float(period), arrivals, service, seed, name or path.name.split(".")[0], provenance)
+    return _finish(counts, float(period), arrivals, service, seed, name or path.name.split(".")[0], provenance, where,
+                   start=start, end=end, scale=scale, max_memory=max_memory)
 
 
 def _period_length(period, period_seconds) -> float | None:
@@ -171,7 +194,7 @@ def _period_length(period, period_seconds) -> float | None:
 
 
 def _date_periods(frame, where: str, period: float | None) -> tuple[np.ndarray, float, str]:
-    """Period indices, the period length and a description, from a column of date-times."""
+    """Period indices, the period length, a description and the first date-time, from a column of date-times."""
     from .csvtrace import _parse_times
 
     t, base = _parse_times(frame, "period", where)  # seconds after the earliest row
@@ -206,13 +229,11 @@ def _date_periods(frame, where: str, period: float | None) -> tuple[np.ndarray, 
         raise TraceError(f"{where}: line {r + 2}, column 1 (period): {frame['period'].iat[r]!r} is {t[r]:g} s after "
                          f"the first period ({start}), not a whole number of periods of {period:g} s; give the "
                          "period length the rows are spaced by (period=..., --period)")
-    return index.astype(np.int64), period, f"from {start}, period length {how}"
+    return index.astype(np.int64), period, f"from {start}, period length {how}", pd.Timestamp(start)
 
 
 def _is_date_column(column) -> bool:
     """Whether a ``period`` column holds date-time text: its first cell is not a number."""
-    import pandas as pd
-
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         return False
     first = column.iat[0]
@@ -221,7 +242,8 @@ def _is_date_column(column) -> bool:
 
 def load_period_counts(path, *, period: float | str | None = None, period_seconds: float | None = None,
                        service: DurationDistribution | None = None, arrivals="uniform", seed: int = DEFAULT_SEED,
-                       name: str | None = None) -> Trace:
+                       name: str | None = None, start=None, end=None, scale: float | None = None,
+                       max_memory=None) -> Trace:
     """A ``period,count`` CSV, periods as whole indices or as date-times; periods missing from the file count 0.
 
     Parameters
@@ -231,8 +253,10 @@ def load_period_counts(path, *, period: float | str | None = None, period_second
         The length of a period, in seconds or as a duration such as ``"1m"``
         (``period_seconds`` is the same, in seconds). By default 60 s for whole
         indices, and the spacing of the rows for date-times.
-    service, arrivals, seed, name
+    service, arrivals, seed, name, scale, max_memory
         As for :func:`load_counts`.
+    start, end : optional
+        As for :func:`load_counts`; for date-time periods also date-times.
 
     Examples
     --------
@@ -249,13 +273,15 @@ def load_period_counts(path, *, period: float | str | None = None, period_second
     path = Path(path)
     where = str(path)
     length = _period_length(period, period_seconds)
+    Window.parse(start, end), check_scale(scale), memory_limit(max_memory)  # refused before the file is read
     frame = read_table(path, where=where)
     require(frame, ["period", "count"], where)
     if len(frame) == 0:
         raise TraceError(f"{where}: line 2: no rows; expected period,count rows")
     count = numbers(frame, ["count"], where, integer=True, minimum=0)[:, 0].astype(np.int64)
+    origin = None
     if _is_date_column(frame["period"]):
-        index, period_seconds, described = _date_periods(frame, where, length)
+        index, period_seconds, described, origin = _date_periods(frame, where, length)
     else:
         period_seconds = 60.0 if length is None else length
         index = numbers(frame, ["period"], where, integer=True, minimum=0)[:, 0].astype(np.int64)
@@ -276,4 +302,5 @@ def load_period_counts(path, *, period: float | str | None = None, period_second
                + (f"{described} " if described is not None else "")
                + f"({span - index.size} missing period(s) counted 0), {int(count.sum()):,} requests",
     )
-    return _finish(dense, float(period_seconds), arrivals, service, seed, name or path.stem, provenance)
+    return _finish(dense, float(period_seconds), arrivals, service, seed, name or path.stem, provenance, where,
+                   start=start, end=end, scale=scale, max_memory=max_memory, origin=origin)

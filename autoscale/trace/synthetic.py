@@ -4,6 +4,9 @@ Every generator takes ``seed`` (an int or a ``numpy.random.Generator``) and ``se
 (a duration distribution from :mod:`autoscale.trace.durations`, re-exported here;
 default lognormal, median 0.5 s, sigma 0.5). Time-varying rates are drawn as a
 non-homogeneous Poisson process by thinning a homogeneous one at the peak rate.
+A generator whose requests (the peak rate times the duration) would not fit in memory
+is refused before it draws any (:mod:`autoscale.trace.sizes`; ``max_memory=`` of
+:func:`poisson`, :func:`from_rate` and :func:`on_off` sets the limit).
 
 Examples
 --------
@@ -19,7 +22,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import TraceError
-from .durations import DEFAULT_SERVICE, DurationDistribution, constant, empirical, exponential, lognormal
+from .durations import DEFAULT_SERVICE, DurationDistribution, constant, empirical, exponential, invented, lognormal
+from .sizes import BYTES_PER_REQUEST, Footprint, memory_limit
 from .trace import Provenance, Trace
 
 __all__ = [
@@ -27,8 +31,6 @@ __all__ = [
     "poisson", "ramp", "spike", "step",
 ]
 
-#: Largest expected number of requests a generator will draw (guards against typos like rate=1e9).
-MAX_EXPECTED_REQUESTS = 200_000_000
 
 
 def _rng(seed) -> np.random.Generator:
@@ -50,10 +52,18 @@ def _check(name: str, value, *, positive: bool = True) -> float:
     return value
 
 
-def _volume(peak: float, duration: float) -> None:
-    if peak * duration > MAX_EXPECTED_REQUESTS:
-        raise TraceError(f"rate {peak:g} req/s over {duration:g} s expects {peak * duration:.3g} requests, "
-                         f"more than {MAX_EXPECTED_REQUESTS:,}")
+def _volume(peak: float, duration: float, max_memory=None) -> None:
+    """Refuse a generator whose candidate arrivals (``peak`` req/s over ``duration`` s) would not fit in memory."""
+    expected = peak * duration
+    footprint = Footprint(requests=int(min(expected, 2**62)))
+    limit = memory_limit(max_memory)
+    if footprint.bytes <= limit.bytes:
+        return
+    fits = max(limit.bytes // BYTES_PER_REQUEST, 1)
+    footprint.check(f"rate {peak:g} req/s over {duration:g} s: about {expected:,.0f} requests", limit,
+                    [f"a shorter duration (duration={fits / peak:.3g} s at this rate)",
+                     f"a lower rate ({fits / duration:.3g} req/s over this duration)",
+                     "generate a day at a time (duration=86400) and thin the result (Trace.thin)"])
 
 
 def _finish(arrivals: np.ndarray, service: DurationDistribution | None, rng, name: str, description: str) -> Trace:
@@ -63,28 +73,29 @@ def _finish(arrivals: np.ndarray, service: DurationDistribution | None, rng, nam
     if not isinstance(service, DurationDistribution):
         raise TypeError(f"service must be a duration distribution, not {type(service).__name__}")
     return Trace(arrivals=arrivals, durations=service.sample(arrivals.size, rng), name=name,
-                 provenance=Provenance(f"synthetic: {description}; durations {service}"))
+                 provenance=Provenance(f"synthetic: {description}", durations=invented(service)))
 
 
-def poisson(rate: float, duration: float, service: DurationDistribution | None = None, seed=0) -> Trace:
+def poisson(rate: float, duration: float, service: DurationDistribution | None = None, seed=0,
+            max_memory=None) -> Trace:
     """Poisson arrivals at ``rate`` req/s over ``[0, duration)`` s."""
     rng = _rng(seed)
     rate, duration = _check("rate", rate), _check("duration", duration)
-    _volume(rate, duration)
+    _volume(rate, duration, max_memory)
     n = rng.poisson(rate * duration)
     return _finish(np.sort(rng.uniform(0.0, duration, n)), service, rng, f"poisson-{rate:g}rps",
                    f"Poisson {rate:g} req/s for {duration:g} s, seed {seed}")
 
 
 def from_rate(rate: Callable[[np.ndarray], np.ndarray], duration: float, peak: float,
-              service: DurationDistribution | None = None, seed=0, name: str = "rate") -> Trace:
+              service: DurationDistribution | None = None, seed=0, name: str = "rate", max_memory=None) -> Trace:
     """A non-homogeneous Poisson process with rate ``rate(t)`` req/s, ``0 <= rate(t) <= peak``, by thinning.
 
     ``rate`` is called once on the sorted candidate times (an array), so it must be vectorised.
     """
     rng = _rng(seed)
     peak, duration = _check("peak", peak), _check("duration", duration)
-    _volume(peak, duration)
+    _volume(peak, duration, max_memory)
     n = rng.poisson(peak * duration)
     t = np.sort(rng.uniform(0.0, duration, n))
     r = np.asarray(rate(t), dtype=np.float64)
@@ -99,7 +110,7 @@ def from_rate(rate: Callable[[np.ndarray], np.ndarray], duration: float, peak: f
 
 
 def on_off(rate_on: float, mean_on: float, mean_off: float, duration: float, rate_off: float = 0.0,
-           service: DurationDistribution | None = None, seed=0) -> Trace:
+           service: DurationDistribution | None = None, seed=0, max_memory=None) -> Trace:
     """Bursty traffic: a two-state Markov-modulated Poisson process (MMPP).
 
     The process alternates between *on* periods (rate ``rate_on``) and *off* periods
@@ -112,7 +123,7 @@ def on_off(rate_on: float, mean_on: float, mean_off: float, duration: float, rat
     mean_on, mean_off = _check("mean_on", mean_on), _check("mean_off", mean_off)
     duration = _check("duration", duration)
     peak = max(rate_on, rate_off)
-    _volume(peak, duration)
+    _volume(peak, duration, max_memory)
     # enough cycles to cover the duration with overwhelming probability, topped up if not
     cycles = int(duration / (mean_on + mean_off) * 2) + 16
     edges = np.zeros(1)

@@ -32,19 +32,25 @@ __all__ = ["Provenance", "Trace", "TraceSummary", "concurrency_per_second"]
 class Provenance:
     """Where a trace comes from, what was done to it, and the attribution results must carry.
 
-    ``str(provenance)`` is one line with all of it, suitable for a report footer.
+    ``durations`` says where the service durations come from: the trace itself (a
+    column, an Azure 2021 duration), a distribution they were invented from (with its
+    parameters and seed) for a trace that records none, or an expression of other
+    columns. Every loader and generator fills it in, and reports, run headers and
+    results folders show it. ``str(provenance)`` is one line with all of it, suitable for
+    a report footer.
 
     Examples
     --------
-    >>> p = Provenance("my-log.csv", notes=("sorted 12 rows",))
+    >>> p = Provenance("my-log.csv", notes=("sorted 12 rows",), durations="from the trace: column took_s (s)")
     >>> str(p)
-    'my-log.csv; sorted 12 rows'
+    'my-log.csv; sorted 12 rows; durations: from the trace: column took_s (s)'
     """
 
     source: str
     attribution: str = ""
     licence: str = ""
     notes: tuple[str, ...] = ()
+    durations: str = ""
 
     def with_note(self, note: str) -> "Provenance":
         """The same provenance with one more processing note."""
@@ -52,6 +58,8 @@ class Provenance:
 
     def __str__(self) -> str:
         parts = [self.source, *self.notes]
+        if self.durations:
+            parts.append(f"durations: {self.durations}")
         if self.licence:
             parts.append(f"licence: {self.licence}")
         if self.attribution:
@@ -71,6 +79,7 @@ class Provenance:
             attribution=" | ".join(unique(p.attribution for p in items)),
             licence=" | ".join(unique(p.licence for p in items)),
             notes=unique(n for p in items for n in p.notes),
+            durations=" | ".join(unique(p.durations for p in items)),
         )
 
 
@@ -190,6 +199,10 @@ class Trace:
         Origin, processing notes and the attribution results must carry.
     functions_meta : pandas.DataFrame, optional
         One row per function code (loaders put invocation totals, triggers, memory here).
+    origin : pandas.Timestamp, optional
+        The UTC date-time of time 0, for a trace whose source gives date-times (a
+        per-request CSV of ISO timestamps, a ``period,count`` file of dated periods);
+        :meth:`window` then also takes date-times. None for times without a date.
 
     Raises
     ------
@@ -213,6 +226,7 @@ class Trace:
     name: str = "trace"
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
     functions_meta: pd.DataFrame | None = field(default=None, repr=False)
+    origin: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
         a = np.asarray(self.arrivals, dtype=np.float64)
@@ -264,6 +278,10 @@ class Trace:
         object.__setattr__(self, "function_names", names)
         object.__setattr__(self, "apps", apps)
         object.__setattr__(self, "provenance", _as_provenance(self.provenance))
+        if self.origin is not None:
+            origin = pd.Timestamp(self.origin)
+            object.__setattr__(self, "origin", origin.tz_localize("UTC") if origin.tzinfo is None
+                               else origin.tz_convert("UTC"))
 
     # -- construction ------------------------------------------------------------------------
 
@@ -331,8 +349,10 @@ class Trace:
             apps = tuple(self.apps[i] for i in used) if self.apps else ()
             if self.functions_meta is not None:
                 meta = self.functions_meta.iloc[used].reset_index(drop=True)
+        origin = None if self.origin is None else self.origin + pd.Timedelta(seconds=shift)
         return Trace(arrivals=arrivals, durations=self.durations[keep], function=f, function_names=names,
-                     apps=apps, name=name, provenance=self.provenance.with_note(note), functions_meta=meta)
+                     apps=apps, name=name, provenance=self.provenance.with_note(note), functions_meta=meta,
+                     origin=origin)
 
     # -- views -------------------------------------------------------------------------------
 
@@ -366,6 +386,43 @@ class Trace:
             raise TraceError(f"slice start = {start} s, must be >= 0 to rebase (arrivals start at 0)")
         return self._subset(slice(int(i), int(j)), shift=shift, name=f"{self.name}[{start:g}:{stop:g}]",
                             note=f"requests arriving in [{start:g}, {stop:g}) s" + (", rebased to 0" if rebase else ""))
+
+    def window(self, start=None, end=None) -> "Trace":
+        """The requests arriving in ``[start, end)``, rebased so that ``start`` becomes 0.
+
+        Each end is seconds from time 0 (a number, or a duration such as ``"90s"`` or
+        ``"24h"``), a date-time (text or object; for a trace with an :attr:`origin`),
+        or None for an open end.
+
+        Examples
+        --------
+        >>> t = Trace(arrivals=[0.0, 30.0, 90.0], durations=[1.0, 1.0, 1.0])
+        >>> t.window("20s", "1m").arrivals.tolist()
+        [10.0]
+        """
+        from .window import Window
+
+        w = Window.parse(start, end)
+        lo, hi = w.bounds(self.origin, f"trace {self.name}")
+        i, j = np.searchsorted(self.arrivals, [lo, hi], side="left")
+        return self._subset(slice(int(i), int(j)), shift=lo, name=self.name, note=w.describe(lo, hi))
+
+    def thin(self, fraction: float, seed: int = 0) -> "Trace":
+        """Each request kept independently with probability ``fraction`` in (0, 1] (seeded; durations kept).
+
+        Examples
+        --------
+        >>> t = Trace(arrivals=np.arange(1000.0), durations=np.ones(1000))
+        >>> len(t.thin(0.25, seed=3)) == len(t.thin(0.25, seed=3)) < 300
+        True
+        """
+        from .window import check_scale, thin_mask
+
+        fraction = check_scale(fraction)
+        if fraction == 1.0:
+            return self
+        keep = thin_mask(len(self), fraction, seed)
+        return self._subset(keep, name=self.name, note=f"arrivals thinned to {fraction:g} (seed {seed})")
 
     def select(self, function=None, *, app=None) -> "Trace":
         """The requests of some functions, by ``function`` and/or ``app``.
@@ -446,7 +503,7 @@ class Trace:
         return Trace.from_unsorted(
             np.concatenate([p[1] for p in parts]), self.durations[idx], function=f,
             function_names=self.function_names, apps=self.apps, name=label, functions_meta=self.functions_meta,
-            provenance=self.provenance.with_note(
+            origin=self.origin, provenance=self.provenance.with_note(
                 f"rate scaled by {factor:g}: superposed copies jittered within their second (seed {seed})"),
         )
 
