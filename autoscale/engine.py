@@ -155,9 +155,15 @@ def replay(
     -------
     ReplayResult
     """
+    from .trace.sizes import check_replay
+
     spec = KPASpec.from_configs(configs)
     streams = Streams.shared(trace)
-    return run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=simulated_seconds(trace, duration),
+    t_end = simulated_seconds(trace, duration)
+    check_replay(f"replay of {len(trace):,} requests over {t_end:,} s with {spec.batch:,} configuration(s)",
+                 requests=len(trace), configurations=spec.batch, seconds=t_end,
+                 timeseries_points=max_points if timeseries else 0)
+    return run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end,
                timeseries=timeseries, max_points=max_points, parallel=parallel, invocation=invocation,
                drain=duration is None)
 

@@ -251,3 +251,11 @@ def test_cli_refuses_a_million_configurations_and_says_the_limit(tmp_path, cli):
     code, _, err = cli(["sweep", "--trace", "default", "--out", str(tmp_path / "s"), *grid])
     assert code == 2 and "1,000,000 configurations, more than the 100,000" in err
     assert not (tmp_path / "s").exists()
+
+
+def test_python_replay_refuses_a_duration_that_cannot_fit():
+    from autoscale import KPAConfig, replay
+
+    trace = synthetic.poisson(rate=1.0, duration=10.0, seed=1)
+    with pytest.raises(TooLargeError, match="replay of .* over 1,000,000,000,000 s"):
+        replay(trace, KPAConfig(), duration=1e12)
