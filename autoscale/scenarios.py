@@ -326,16 +326,15 @@ class ScenarioRun:
             ax.set_ylim(0, max(peak, 1.0) * 1.15 + 0.5)
             ax.set_ylabel("pods")
             ax.text(0.005, 0.95, f"{label}  ({row['role']})  switches {row['mode_switches']}, "
-                    f"to zero {row['scale_to_zero']}, peak {row['peak_pods']:g} pods",
+                    f"to zero {row['scale_to_zero']}, peak {row['peak_pods']:g} pod"
+                    + ("" if row["peak_pods"] == 1 else "s"),
                     transform=ax.transAxes, va="top", fontsize="small",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
             ax.legend(loc="upper right", fontsize="x-small", ncol=5)
             axes.append(ax)
         axes[-1].set_xlabel("time (s)")
-        if window is not None:
-            top.set_xlim(*window)
-        else:
-            top.set_xlim(t[0], t[-1] + 1)
+        lo, hi = window if window is not None else (t[0], t[-1] + 1)
+        top.set_xlim(lo - 0.01 * (hi - lo), hi)  # a margin, so that a burst at the first second shows
         if latency:
             cdf = fig.add_subplot(grid[n + 1])
             latency_cdf(self.result, labels=labels, ax=cdf)
