@@ -5,7 +5,8 @@ The layers, top to bottom: traces (:mod:`autoscale.trace`), the data plane
 :mod:`autoscale.collector`), the control plane (:mod:`autoscale.decider`,
 :mod:`autoscale.reconciler`, and the other scaling policies of :mod:`autoscale.policies`),
 and the experiment (:mod:`autoscale.engine`, :mod:`autoscale.compare`, :mod:`autoscale.results`,
-:mod:`autoscale.plotting`, the CLI).
+:mod:`autoscale.plotting`, the CLI). :mod:`autoscale.scenarios` replays Knative's reported
+autoscaling problems beside their fixes.
 """
 
 from __future__ import annotations

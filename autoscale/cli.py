@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "autoscale._cli.compare_cmd",
     "autoscale._cli.sweep_cmd",
     "autoscale._cli.report_cmd",
+    "autoscale._cli.scenario_cmd",
 )
 
 

@@ -33,12 +33,21 @@ def _write_your_own_policy(ns):
     assert list(ns["table"]["policy"]) == ["cooldown"] * 6
 
 
+def _knative_problems(ns):
+    from autoscale import scenarios
+
+    assert list(ns["runs"]) == list(scenarios.names())
+    assert all(run.passed for run in ns["runs"].values())
+    assert ns["claims"]["holds"].all() and len(ns["claims"]) >= 2 * len(ns["runs"])
+
+
 #: What each notebook must have computed, beyond running without an error.
 CHECKS = {
     "quickstart": _quickstart,
     "tbc_target_sweep": _tbc_target_sweep,
     "policy_comparison": _policy_comparison,
     "write_your_own_policy": _write_your_own_policy,
+    "knative_problems": _knative_problems,
 }
 
 

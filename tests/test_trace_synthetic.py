@@ -17,6 +17,7 @@ GENERATORS = {
     "step": lambda seed: synthetic.step(2, 20, at=300, duration=600, seed=seed),
     "ramp": lambda seed: synthetic.ramp(0, 20, duration=600, seed=seed),
     "spike": lambda seed: synthetic.spike(2, 100, at=200, length=10, duration=600, seed=seed),
+    "periodic": lambda seed: synthetic.periodic(period=10, size=5, duration=600, spread=2.0, seed=seed),
 }
 
 
@@ -31,7 +32,7 @@ def test_generators_are_seeded_and_valid(kind):
 
 @pytest.mark.parametrize("kind, expected", [
     ("poisson", 10 * 600), ("on-off", 10 * 3600), ("diurnal", 5 * 3600), ("step", 2 * 300 + 20 * 300),
-    ("ramp", 10 * 600), ("spike", 2 * 590 + 100 * 10),
+    ("ramp", 10 * 600), ("spike", 2 * 590 + 100 * 10), ("periodic", 5 * 60),
 ])
 def test_generators_produce_their_mean_rate(kind, expected):
     counts = [len(GENERATORS[kind](seed)) for seed in range(4)]
@@ -65,8 +66,12 @@ def test_duration_distributions():
     (lambda: Lognormal(1, -1), r"sigma = -1, must be in \[0, 10\]"),
     (lambda: Empirical([1, -2]), "sample 1 = -2.0"),
     (lambda: synthetic.from_rate(lambda t: -np.ones_like(t), 10, peak=1), r"rate\(.*\) = -1, must be in"),
+    (lambda: synthetic.periodic(period=10, size=0, duration=60), "size = 0, must be a whole number >= 1"),
+    (lambda: synthetic.periodic(period=10, size=2, duration=60, spread=11), r"spread = 11 s, must be in \[0, period"),
+    (lambda: synthetic.periodic(period=10, size=2, duration=60, start=60), "start = 60 s, must be before duration"),
+    (lambda: synthetic.periodic(period=0, size=2, duration=60), "period = 0.0, must be a finite number > 0"),
 ], ids=["negative-rate", "nan-duration", "amplitude", "mean-on", "constant", "sigma", "empirical",
-        "rate-function"])
+        "rate-function", "periodic-size", "periodic-spread", "periodic-start", "periodic-period"])
 def test_invalid_parameters_raise_trace_errors(make, message):
     with pytest.raises(TraceError, match=message):
         make()
@@ -83,3 +88,13 @@ def test_seed_accepts_a_generator_and_rejects_other_types():
     assert len(synthetic.poisson(5, 10, seed=g)) > 0
     with pytest.raises(TypeError):
         synthetic.poisson(5, 10, seed="three")
+
+
+def test_periodic_fires_every_period_with_size_requests_within_the_spread():
+    t = synthetic.periodic(period=30, size=4, duration=100, start=5, spread=1.5, service=synthetic.constant(0.1),
+                           seed=3)
+    runs = np.floor((t.arrivals - 5) / 30)
+    assert np.bincount(runs.astype(int)).tolist() == [4, 4, 4, 4]  # runs at 5, 35, 65 and 95 s
+    assert np.all((t.arrivals - 5) % 30 <= 1.5)
+    exact = synthetic.periodic(period=0.5, size=1, duration=2.0, service=synthetic.constant(0.1))
+    assert exact.arrivals.tolist() == [0.0, 0.5, 1.0, 1.5]

@@ -1,4 +1,4 @@
-"""Seeded synthetic workloads: Poisson, bursty on-off (a two-state MMPP), diurnal, step, ramp and spike.
+"""Seeded synthetic workloads: Poisson, bursty on-off (a two-state MMPP), diurnal, step, ramp, spike and periodic.
 
 Every generator takes ``seed`` (an int or a ``numpy.random.Generator``) and ``service``
 (a duration distribution from :mod:`autoscale.trace.durations`, re-exported here;
@@ -28,7 +28,7 @@ from .trace import Provenance, Trace
 
 __all__ = [
     "constant", "diurnal", "empirical", "exponential", "from_rate", "lognormal", "on_off",
-    "poisson", "ramp", "spike", "step",
+    "periodic", "poisson", "ramp", "spike", "step",
 ]
 
 
@@ -179,3 +179,36 @@ def spike(base_rate: float, spike_rate: float, at: float, length: float, duratio
     at, length = _check("at", at, positive=False), _check("length", length)
     return from_rate(lambda t: np.where((t >= at) & (t < at + length), spike_rate, base_rate), duration,
                      max(base_rate, spike_rate), service, seed, f"spike-{spike_rate:g}rps")
+
+
+def periodic(period: float, size: int, duration: float, start: float = 0.0, spread: float = 0.0,
+             service: DurationDistribution | None = None, seed=0) -> Trace:
+    """A job that fires every ``period`` s and sends ``size`` requests each time: a cron job, a queue drain.
+
+    Runs fire at ``start``, ``start + period``, ... while before ``duration``. Each run's
+    requests arrive uniformly at random within ``spread`` s after the run fires (0: all
+    at once). ``period = 0.01, size = 1`` is one request every 10 ms; ``period = 120,
+    size = 30, spread = 1`` is a burst of 30 requests within a second every two minutes.
+
+    >>> t = periodic(period=30.0, size=3, duration=90.0, spread=0.0, service=constant(0.5))
+    >>> t.arrivals.tolist()
+    [0.0, 0.0, 0.0, 30.0, 30.0, 30.0, 60.0, 60.0, 60.0]
+    """
+    rng = _rng(seed)
+    period, duration = _check("period", period), _check("duration", duration)
+    start, spread = _check("start", start, positive=False), _check("spread", spread, positive=False)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise TraceError(f"size = {size!r}, must be a whole number >= 1 (requests per run)")
+    if spread > period:
+        raise TraceError(f"spread = {spread:g} s, must be in [0, period = {period:g}] s")
+    if start >= duration:
+        raise TraceError(f"start = {start:g} s, must be before duration = {duration:g} s")
+    runs = int(np.ceil((duration - start) / period))
+    fire = start + period * np.arange(runs)
+    fire = fire[fire < duration]
+    _volume(size / period, duration)
+    offsets = rng.uniform(0.0, spread, (fire.size, int(size))) if spread > 0 else np.zeros((fire.size, int(size)))
+    arrivals = np.sort((fire[:, None] + offsets).ravel())
+    return _finish(arrivals, service, rng, f"periodic-{period:g}s",
+                   f"periodic: {int(size)} request(s) every {period:g} s from {start:g} s, spread {spread:g} s, "
+                   f"{duration:g} s, seed {seed}")
