@@ -203,10 +203,10 @@ def periodic(period: float, size: int, duration: float, start: float = 0.0, spre
         raise TraceError(f"spread = {spread:g} s, must be in [0, period = {period:g}] s")
     if start >= duration:
         raise TraceError(f"start = {start:g} s, must be before duration = {duration:g} s")
+    _volume(size / period, duration)  # before anything is allocated
     runs = int(np.ceil((duration - start) / period))
     fire = start + period * np.arange(runs)
     fire = fire[fire < duration]
-    _volume(size / period, duration)
     offsets = rng.uniform(0.0, spread, (fire.size, int(size))) if spread > 0 else np.zeros((fire.size, int(size)))
     arrivals = np.sort((fire[:, None] + offsets).ravel())
     return _finish(arrivals, service, rng, f"periodic-{period:g}s",
