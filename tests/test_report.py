@@ -254,9 +254,13 @@ window.addEventListener("load", function () {
 </script>"""
 
 
+#: Where Debian's chromium package puts the browser (.ci/run installs it when it is missing).
+CHROMIUM = "/usr/bin/chromium"
+
+
 def _chromium() -> str:
     """Debian's Chromium; missing, the test skips, or fails where the environment variable CI is set."""
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    path = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
     if path is None:
         message = "no Chromium to render the reports (apt-get install -y chromium)"
         if os.environ.get("CI"):
@@ -293,3 +297,16 @@ def test_every_figure_of_a_report_shows_in_a_real_browser(kind, run_dir, compare
         assert image["shown"][0] > 200 and image["shown"][1] > 100, f"{what}: not laid out ({image})"
         assert 0.02 < image["ink"] < 0.95, f"{what}: blank or solid ({image})"
         assert image["colours"] > 8, f"{what}: too few colours for a figure ({image})"
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set, so the browser test must run"):
+        _chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _chromium()
