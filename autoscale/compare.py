@@ -60,29 +60,29 @@ class Comparison:
     def __len__(self) -> int:
         return len(self.results)
 
-    def plot(self, config: int = 0):
-        """Timelines side by side, one column per policy (needs ``timeseries=True``). Returns ``(figure, axes)``."""
+    def plot(self, config: int | None = None):
+        """Timelines of every policy (needs ``timeseries=True``); returns ``(figure, axes)``.
+
+        By default every configuration of every policy, as small multiples, or overlaid
+        when there are more than six (:func:`autoscale.plotting.timelines`); with
+        ``config``, that configuration of each policy, side by side.
+        """
+        if config is None:
+            from .plotting import timelines
+
+            return timelines(self)
         return side_by_side([(label, result, config) for label, result in self.results.items()])
 
 
-def side_by_side(panels):
-    """Timelines in columns, one per ``(title, result, configuration index)``; returns ``(figure, axes)``."""
-    import matplotlib.pyplot as plt
+def side_by_side(panels, *, ncols: int = 3):
+    """Timelines in a grid up to ``ncols`` wide, one per ``(title, result, configuration index)``.
 
-    from .plotting import timeline
+    Each panel has its own y scales (see :func:`autoscale.plotting.small_multiples`).
+    Returns ``(figure, axes)``.
+    """
+    from .plotting import small_multiples
 
-    n = len(panels)
-    fig, axes = plt.subplots(2, n, sharex=True, sharey="row", figsize=(4.5 * n, 6), constrained_layout=True,
-                             squeeze=False)
-    for k, (title, result, config) in enumerate(panels):
-        if result.timeseries is None:
-            raise ValueError("no time series to plot: replay with timeseries=True")
-        timeline(result, config=config, ax=axes[:, k])
-        axes[0, k].set_title(title)
-        if k:
-            axes[0, k].set_ylabel("")
-            axes[1, k].set_ylabel("")
-    return fig, axes
+    return small_multiples(panels, ncols=ncols)
 
 
 def compare(

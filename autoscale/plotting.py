@@ -4,11 +4,16 @@ Every figure reads results in memory (:class:`~autoscale.ReplayResult`,
 :class:`~autoscale.Comparison`) or on disk (:func:`autoscale.store.load`), or a summary
 table (a sweep's, or any DataFrame with the summary's columns). Colours come from the
 Okabe-Ito palette (:data:`PALETTE`), which stays distinct under the common forms of
-colour blindness; continuous values use viridis. Axes carry their units.
+colour blindness; continuous values use viridis. Axes carry their units, time in
+seconds, minutes or hours as the span needs. Legends sit outside the data, and name
+traces and functions by short names (:func:`short_names`). Figures are made outside
+pyplot, so a notebook shows a returned figure once and nothing stays open.
 
 - :func:`timeline`: demand, observed stable and panic values, desired, starting and
   ready pods of one configuration, with panic and activator-in-path periods shaded and
   503 and 504 responses marked.
+- :func:`timelines`: every configuration of a run or comparison, as small multiples
+  (:func:`small_multiples`), or overlaid when there are many (:func:`overlaid`).
 - :func:`latency_cdf`: distributions of end-to-end or waiting time, per configuration
   or policy, from the latency histograms.
 - :func:`heatmap`: one output over two swept keys (say TBC x target), cells annotated.
@@ -30,14 +35,17 @@ Examples
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "PALETTE", "COLORS", "axis_label", "cold_starts_vs_keepalive", "heatmap", "latency_cdf", "pareto",
-    "pareto_front", "timeline",
+    "PALETTE", "COLORS", "axis_label", "cold_starts_vs_keepalive", "heatmap", "latency_cdf", "new_figure", "overlaid",
+    "pareto", "pareto_front", "short_names", "small_multiples", "time_unit", "timeline", "timelines",
 ]
 
 #: Okabe-Ito colour-blind-safe palette.
@@ -138,12 +146,101 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _new(ax, figsize):
-    import matplotlib.pyplot as plt
+def new_figure(figsize=(7.0, 4.5)):
+    """A new figure with constrained layout, made outside pyplot; every figure here starts as one.
 
+    pyplot keeps each figure it makes open until it is closed, and a notebook shows the
+    open figures after each cell, so a figure made through pyplot and also returned as
+    the cell's value appears twice. A figure made here appears once, is freed with its
+    last reference, and saves to any format. Add axes with ``fig.subplots(...)``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> open_before = plt.get_fignums()
+    >>> fig = new_figure((6, 3))
+    >>> axes = fig.subplots(1, 2)
+    >>> plt.get_fignums() == open_before, len(fig.axes)
+    (True, 2)
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _new(ax, figsize):
     if ax is None:
-        return plt.subplots(figsize=figsize, constrained_layout=True)
+        fig = new_figure(figsize)
+        return fig, fig.subplots()
     return ax.figure, ax
+
+
+#: A time axis longer than the first bound is labelled in the second's unit: more than
+#: 3 h of replay in hours (a day reads 0 .. 24 h), more than 20 min in minutes.
+_TIME_UNITS = ((3 * 3600.0, 3600.0, "h"), (20 * 60.0, 60.0, "min"))
+
+
+def time_unit(span: float) -> tuple[float, str]:
+    """The unit of a time axis spanning ``span`` seconds: ``(seconds per unit, unit name)``.
+
+    Examples
+    --------
+    >>> time_unit(120), time_unit(3600), time_unit(86400)
+    ((1.0, 's'), (60.0, 'min'), (3600.0, 'h'))
+    """
+    for longer_than, seconds, unit in _TIME_UNITS:
+        if span > longer_than:
+            return seconds, unit
+    return 1.0, "s"
+
+
+#: Hex digests (Azure's function and app hashes are 64 characters) are cut to a prefix.
+_DIGEST = re.compile(r"\b[0-9a-fA-F]{16,}\b")
+_TRACE_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".csv", ".tsv", ".txt", ".json", ".parquet", ".log")
+
+
+def _shorten(name: str, width: int | None) -> str:
+    if width is None:
+        return name
+    parts = []
+    for part in name.split(":"):
+        if "/" in part or "\\" in part:  # a trace file: its name without folders and format suffixes
+            part = PurePath(part.replace("\\", "/")).name
+            while part.lower().endswith(_TRACE_SUFFIXES):
+                part = part[: part.rfind(".")]
+        parts.append(_DIGEST.sub(lambda m: m.group(0)[:width] + "…", part))
+    return ":".join(parts)
+
+
+def short_names(names) -> list[str]:
+    """Legend-sized names: trace files without their folders, hex digests cut to a prefix, all kept distinct.
+
+    A digest keeps 8 characters, or more where 8 would leave two names equal.
+
+    Examples
+    --------
+    >>> short_names(["/data/traces/day one.csv.gz", "azure2019-10:" + "8203" + "ab" * 30])
+    ['day one', 'azure2019-10:8203abab…']
+    """
+    names = [str(n) for n in names]
+    distinct = len(set(names))
+    for width in (8, 12, 16, 24, None):
+        out = [_shorten(n, width) for n in names]
+        if len(set(out)) == distinct:
+            return out
+    return names
+
+
+def _legend_outside(ax, handles=None, labels=None, **kwargs):
+    """A legend beside the axes, right of the data (constrained layout makes room for it), or None without entries."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    elif labels is None:
+        labels = [h.get_label() for h in handles]
+    if not handles:
+        return None
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                     fontsize="small", **kwargs)
 
 
 def _table(obj) -> pd.DataFrame:
@@ -168,8 +265,18 @@ def _column(table: pd.DataFrame, name: str) -> str:
 
 # -- timeline --------------------------------------------------------------------------------
 
+#: How the two states are shaded: the activator in the path filled pale sky blue underneath,
+#: panic hatched in vermillion (PALETTE's, as RGBA) above it, so a panic while the
+#: activator is in the path shows both. Each span carries its state's label as its ``gid``.
+_STATES = (
+    ("activator", "activator in path", {"facecolor": (0.34, 0.71, 0.91, 0.3), "edgecolor": "none", "zorder": 0.1}),
+    ("panic_mode", "panic", {"facecolor": (0.84, 0.37, 0.0, 0.15), "edgecolor": (0.84, 0.37, 0.0, 0.75),
+                             "hatch": "///", "zorder": 0.2}),
+)
 
-def _shade(ax, time, step, fraction, color, label):
+
+def _shade(ax, x, width, fraction, label, style):
+    """Spans over the runs of buckets spending more than half their time in a state."""
     on = fraction > 0.5
     if not np.any(on):
         return
@@ -177,18 +284,25 @@ def _shade(ax, time, step, fraction, color, label):
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1)
     for i, (a, b) in enumerate(zip(starts, stops)):
-        ax.axvspan(time[a], time[b - 1] + step, color=color, alpha=0.15, lw=0, label=label if i == 0 else None)
+        ax.axvspan(x[a], x[b - 1] + width, lw=0, label=label if i == 0 else None, gid=label, **style)
 
 
-def _mark(ax, time, step, rate, y, color, label):
-    """Ticks at the top of ``ax`` (at height ``y``, in axes units) where ``rate`` (responses/s) is positive."""
-    hit = np.flatnonzero(rate > 0)
+def _mark(ax, x, width, counts, y, color, label):
+    """Ticks at the top of ``ax`` (at height ``y``, in axes units) over the buckets with responses of a kind."""
+    hit = np.flatnonzero(counts > 0)
     if hit.size == 0:
         return 0
-    count = int(round(float(np.sum(rate[hit]) * step)))
-    ax.plot(time[hit] + step / 2, np.full(hit.size, y), transform=ax.get_xaxis_transform(), ls="none",
-            marker="|", ms=9, mew=1.5, color=color, clip_on=False, label=f"{label} ({count:,})")
+    total = int(round(float(np.sum(counts[hit]))))
+    ax.plot(x[hit] + width / 2, np.full(hit.size, y), transform=ax.get_xaxis_transform(), ls="none",
+            marker="|", ms=9, mew=1.5, color=color, clip_on=False, label=f"{label} ({total:,})")
     return hit.size
+
+
+def _known(values) -> np.ndarray:
+    """A series with its "no data yet" values (negative: -1 before the decider's first valid tick) as gaps."""
+    out = np.array(values, dtype=np.float64)
+    out[out < 0] = np.nan
+    return out
 
 
 def _config_title(cfg) -> str:
@@ -198,14 +312,32 @@ def _config_title(cfg) -> str:
     return f"TBC {cfg.target_burst_capacity:g}, target {cfg.target_value:g} per pod"
 
 
-def timeline(result, config: int = 0, ax=None):
+def _config_labels(result) -> list[str]:
+    """A short label per configuration of a result: the keys that differ in its batch (TBC and target alone)."""
+    n = len(result.configs)
+    if n == 1:
+        policy = getattr(result, "policy", "kpa")
+        return [_config_title(result.configs[0]) if policy == "kpa" else f"policy {policy}"]
+    return _varying_labels(getattr(result, "summary", None), n)
+
+
+def _time(ts) -> tuple[np.ndarray, float, str]:
+    """(bucket starts, bucket width, unit) of a time series, in the unit its span reads best in."""
+    seconds, unit = time_unit(ts.time[-1] + ts.step if ts.time.size else 0.0)
+    return ts.time / seconds, ts.step / seconds, unit
+
+
+def timeline(result, config: int = 0, ax=None, *, legend: bool = True):
     """Demand and observed concurrency above, pods below, panic and activator-in-path shaded, 503/504 marked.
 
     The top panel shows the demand concurrency (requests in the system), the stable
     and panic window averages the autoscaler observed, and a tick row at its top edge
     for each bucket with 503 (queue full) or 504 (timed out) responses, the legend
-    giving their totals. The bottom panel shows desired, ready and starting pods.
-    Both shade the periods in panic and with the activator in the request path.
+    giving their totals. The bottom panel shows desired, ready and starting pods; a
+    desired count the decider has not produced yet (-1, no data) is left out, never
+    drawn below zero. Both shade the periods with the activator in the request path
+    (filled) and in panic (hatched, above it). Time reads in seconds, minutes beyond
+    20 min and hours beyond 3 h (see :func:`time_unit`); legends sit right of the axes.
 
     Parameters
     ----------
@@ -215,49 +347,188 @@ def timeline(result, config: int = 0, ax=None):
         Which configuration of the batch.
     ax : pair of matplotlib Axes, optional
         Where to draw; a new figure with two stacked axes by default.
+    legend : bool
+        Draw each axes' legend (:func:`timelines` draws one for the whole figure instead).
 
     Returns
     -------
     (Figure, ndarray of Axes)
     """
-    import matplotlib.pyplot as plt
-
     ts = result.timeseries
     if ts is None:
         raise ValueError("this result has no time series: replay with timeseries=True")
     if ax is None:
-        fig, axes = plt.subplots(2, 1, sharex=True, figsize=(10, 6), constrained_layout=True)
+        fig = new_figure((10, 6))
+        axes = fig.subplots(2, 1, sharex=True)
     else:
         axes = np.asarray(ax)
         fig = axes.flat[0].figure
     top, bottom = axes.flat[0], axes.flat[1]
     v = {k: a[config] for k, a in ts.values.items()}
-    t = ts.time
-    top.plot(t, v["demand"], color=PALETTE["black"], lw=1, label="demand concurrency")
-    top.plot(t, v["stable"], color=PALETTE["blue"], lw=1.2, label="observed stable")
-    top.plot(t, v["panic"], color=PALETTE["orange"], lw=1, ls="--", label="observed panic")
+    t, width, unit = _time(ts)
+    top.plot(t, _known(v["demand"]), color=PALETTE["black"], lw=1, label="demand concurrency")
+    top.plot(t, _known(v["stable"]), color=PALETTE["blue"], lw=1.2, label="observed stable")
+    top.plot(t, _known(v["panic"]), color=PALETTE["orange"], lw=1, ls="--", label="observed panic")
     top.set_ylabel("concurrent requests")
-    bottom.step(t, v["desired"], where="post", color=PALETTE["vermillion"], lw=1.2, label="desired pods")
-    bottom.step(t, v["ready"], where="post", color=PALETTE["green"], lw=1.2, label="ready pods")
-    bottom.step(t, v["starting"], where="post", color=PALETTE["purple"], lw=1, ls=":", label="starting pods")
+    bottom.step(t, _known(v["desired"]), where="post", color=PALETTE["vermillion"], lw=1.2, label="desired pods")
+    bottom.step(t, _known(v["ready"]), where="post", color=PALETTE["green"], lw=1.2, label="ready pods")
+    bottom.step(t, _known(v["starting"]), where="post", color=PALETTE["purple"], lw=1, ls=":",
+                label="starting pods")
     bottom.set_ylabel("pods")
-    bottom.set_xlabel("time (s)")
-    marked = _mark(top, t, ts.step, v.get("status_503", np.zeros_like(t)), 0.97, PALETTE["vermillion"],
+    bottom.set_xlabel(f"time ({unit})")
+    zeros = np.zeros_like(ts.time)
+    marked = _mark(top, t, width, v.get("status_503", zeros) * ts.step, 0.97, PALETTE["vermillion"],
                    "503 queue full")
-    marked += _mark(top, t, ts.step, v.get("status_504", np.zeros_like(t)), 0.91, PALETTE["purple"],
-                    "504 timed out")
-    if marked:  # headroom above the curves for the tick rows
-        peak = max(float(np.nanmax(v[k])) if v[k].size else 0.0 for k in ("demand", "stable", "panic"))
-        top.set_ylim(bottom=0, top=max(peak, 1.0) * 1.2)
+    marked += _mark(top, t, width, v.get("status_504", zeros) * ts.step, 0.91, PALETTE["purple"], "504 timed out")
+    peak = max((float(np.nanmax(v[k])) for k in ("demand", "stable", "panic") if v[k].size), default=0.0)
+    # Concurrency and pods are never negative; the tick rows get headroom above the curves.
+    top.set_ylim(bottom=0, top=max(peak, 1.0) * (1.2 if marked else 1.05))
+    bottom.set_ylim(bottom=0)
     for a in (top, bottom):
-        _shade(a, t, ts.step, v["panic_mode"], PALETTE["yellow"], "panic")
-        _shade(a, t, ts.step, v["activator"], PALETTE["sky"], "activator in path")
-        a.legend(loc="upper right", fontsize="small")
-    cfg = result.configs[config]
-    policy = getattr(result, "policy", "kpa")
-    what = _config_title(cfg) if policy == "kpa" else f"policy {policy}"
-    top.set_title(f"{result.trace_name or 'trace'}: {what}")
+        for key, label, style in _STATES:
+            _shade(a, t, width, v[key], label, style)
+        if legend:
+            _legend_outside(a)
+    what = _config_labels(result)[config]
+    name = short_names([result.trace_name])[0] if result.trace_name else "trace"
+    top.set_title(f"{name}: {what}")
     return fig, axes
+
+
+def _panels(source) -> list[tuple[str, object, int]]:
+    """(label, result, configuration index) for every configuration of a result, a comparison or a mapping."""
+    names = getattr(source, "names", None)
+    if isinstance(names, list) and hasattr(source, "result"):
+        # Services or revisions replayed as one batch: one configuration each.
+        return [(label, source.result, i) for i, label in enumerate(short_names(names))]
+    results = source if isinstance(source, Mapping) else getattr(source, "results", None)
+    if isinstance(results, Mapping):
+        if getattr(source, "kind", None) == "run" and len(results) == 1:
+            return _panels(next(iter(results.values())))
+        panels = []
+        for label, result in zip(short_names(results), results.values()):
+            inner = _config_labels(result)
+            panels += [(label if len(inner) == 1 else f"{label}: {inner[i]}", result, i) for i in range(len(inner))]
+        return panels
+    if not hasattr(source, "configs"):
+        raise TypeError(f"timelines: expected a result, a comparison or a mapping of results, "
+                        f"got {type(source).__name__}")
+    return [(label, source, i) for i, label in enumerate(_config_labels(source))]
+
+
+def _figure_legend(fig, axes) -> None:
+    """One legend for a grid of timelines, right of it: every line and shade once, 503/504 without counts."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label.split(" (")[0], handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="outside right upper", fontsize="small")
+
+
+def small_multiples(panels, *, ncols: int = 3):
+    """Timelines in a grid, one per ``(title, result, configuration)``, each on its own y scales.
+
+    Every panel shares the time axis but scales its concurrency and pods to its own
+    data, so one spike does not flatten the others. One legend, right of the grid,
+    names every line and shade; a panel with 503 or 504 responses gives their counts
+    in its title.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+        Axes of shape ``(2 * rows, columns)``: each panel's concurrency above its pods.
+    """
+    n = len(panels)
+    if n == 0:
+        raise ValueError("no timelines to draw")
+    cols = max(1, min(ncols, n))
+    rows = -(-n // cols)
+    fig = new_figure((max(6.5, 4.6 * cols + 2.2), 5.4 * rows))
+    axes = fig.subplots(2 * rows, cols, sharex=True, squeeze=False)
+    for k, (title, result, config) in enumerate(panels):
+        if result.timeseries is None:
+            raise ValueError(f"{title}: no time series to plot: replay with timeseries=True")
+        r, c = divmod(k, cols)
+        top, bottom = axes[2 * r, c], axes[2 * r + 1, c]
+        timeline(result, config=config, ax=[top, bottom], legend=False)
+        # "503 queue full (1,720)" -> "503: 1,720", beside the panel's title.
+        counts = [label.split(" ")[0] + ": " + label.rsplit("(", 1)[1].rstrip(")")
+                  for label in top.get_legend_handles_labels()[1] if label.startswith(("503", "504"))]
+        top.set_title(_wrap(title, 4.4, 11) + (f"\n{', '.join(counts)} responses" if counts else ""),
+                      fontsize="medium")
+        if c:
+            top.set_ylabel("")
+            bottom.set_ylabel("")
+        if k + cols < n:  # a panel below shows the time axis
+            bottom.set_xlabel("")
+    for k in range(n, rows * cols):
+        r, c = divmod(k, cols)
+        axes[2 * r, c].set_visible(False)
+        axes[2 * r + 1, c].set_visible(False)
+        axes[2 * r - 1, c].xaxis.set_tick_params(labelbottom=True)
+    _figure_legend(fig, axes.flat)
+    return fig, axes
+
+
+def overlaid(panels):
+    """Demand and ready pods of many configurations on one pair of axes, a colour (and dash) each.
+
+    For more configurations than small multiples hold; the legend right of the axes
+    names each curve. Panic and activator periods are not shaded (they differ per curve).
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    if not panels:
+        raise ValueError("no timelines to draw")
+    fig = new_figure((11, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    unit = None
+    for i, (label, result, config) in enumerate(panels):
+        ts = result.timeseries
+        if ts is None:
+            raise ValueError(f"{label}: no time series to plot: replay with timeseries=True")
+        t, _, unit = _time(ts)
+        color, style = COLORS[i % len(COLORS)], _STYLES[(i // len(COLORS)) % len(_STYLES)]
+        top.plot(t, _known(ts.values["demand"][config]), color=color, ls=style, lw=1, label=label)
+        bottom.step(t, _known(ts.values["ready"][config]), where="post", color=color, ls=style, lw=1.2)
+    top.set_ylabel("demand (concurrent requests)")
+    bottom.set_ylabel("ready pods")
+    bottom.set_xlabel(f"time ({unit})")
+    top.set_ylim(bottom=0)
+    bottom.set_ylim(bottom=0)
+    _legend_outside(top, ncols=1 if len(panels) <= 16 else 2)
+    top.set_title(f"Demand and ready pods of {len(panels)} configurations")
+    return fig, np.array([top, bottom])
+
+
+def timelines(results, *, max_panels: int = 6, ncols: int = 3):
+    """The timeline of every configuration: small multiples, or one overlaid pair of axes when there are many.
+
+    Parameters
+    ----------
+    results : ReplayResult, Comparison, StoredResult, StoredRun or mapping label -> result
+        Replayed with ``timeseries=True``; every configuration of every label is drawn.
+    max_panels : int
+        Up to this many configurations get a timeline each (:func:`small_multiples`);
+        more are overlaid, demand and ready pods only (:func:`overlaid`).
+    ncols : int
+        Columns of the grid of small multiples.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    panels = _panels(results)
+    if len(panels) <= max_panels:
+        fig, axes = small_multiples(panels, ncols=ncols)
+        name = panels[0][1].trace_name
+        if len(panels) > 1 and name:
+            fig.suptitle(short_names([name])[0])
+        return fig, axes
+    return overlaid(panels)
 
 
 # -- latency distributions -------------------------------------------------------------------
@@ -328,8 +599,10 @@ def latency_cdf(results_or_hists, labels: Sequence[str] | None = None, waiting: 
     """Cumulative distributions of end-to-end (or waiting) time, one curve per configuration or policy.
 
     Read from the latency histograms (100 bins a decade), so the curves are exact to
-    within a bin (2.3 %). The time axis is logarithmic; a waiting time of 0 shows as
-    the curve's height at its left end.
+    within a bin (2.3 %). The time axis is logarithmic, so it has no 0: a curve whose
+    requests took 0 s (waits, mostly, of requests that found a free pod) starts at the
+    axis' left edge at that fraction, F(0), marked with a dot and annotated ("35 % at
+    0 s"), and its legend entry gives the fraction too. The legend sits right of the axes.
 
     Parameters
     ----------
@@ -371,16 +644,23 @@ def latency_cdf(results_or_hists, labels: Sequence[str] | None = None, waiting: 
         edges = getattr(results_or_hists, "edges", None)
     edges = hist_edges() if edges is None else np.asarray(edges, dtype=float)
     fig, ax = _new(ax, (7, 4.5))
+    at_zero = []  # (line, fraction at 0 s, colour) of the curves with requests in bin 0
     for i, (name, counts) in enumerate(curves):
         counts = np.asarray(counts, dtype=np.float64)
         if counts.shape[-1] != edges.size - 1:
             raise ValueError(f"{name}: {counts.shape[-1]} bins, but {edges.size - 1} between the edges")
         total = counts.sum()
         color, style = COLORS[i % len(COLORS)], _STYLES[(i // len(COLORS)) % len(_STYLES)]
-        positive = np.flatnonzero(counts[1:]) + 1  # bin 0 holds the times below 1 us (waits of 0)
-        if total == 0 or positive.size == 0:
-            note = "no requests" if total == 0 else "all 0 s"
-            ax.plot([], [], color=color, ls=style, label=f"{name} ({note})")
+        if total == 0:
+            ax.plot([], [], color=color, ls=style, label=f"{name} (no requests)")
+            continue
+        zero = counts[0] / total  # bin 0 holds the times below 1 us: the requests that waited 0 s
+        if zero > 0:
+            name = f"{name} ({_percent(zero)} at 0 s)"
+        positive = np.flatnonzero(counts[1:]) + 1
+        if positive.size == 0:
+            (line,) = ax.plot([], [], color=color, ls=style, lw=1.4, label=name)
+            at_zero.append((line, 1.0, color))
             continue
         lo, hi = positive[0], positive[-1]
         if complementary:
@@ -394,7 +674,25 @@ def latency_cdf(results_or_hists, labels: Sequence[str] | None = None, waiting: 
                 x[-1] = x[-2] * (edges[2] / edges[1])
             cum = np.cumsum(counts) / total
             y = np.concatenate([[cum[lo - 1]], cum[lo:hi + 1]])
-        ax.plot(x, y, color=color, ls=style, lw=1.4, label=name)
+        (line,) = ax.plot(x, y, color=color, ls=style, lw=1.4, label=name)
+        if zero > 0 and not complementary:
+            at_zero.append((line, zero, color))
+    if at_zero:
+        # A log axis has no 0: the curves with a mass at 0 s start at the axis' left edge at
+        # their value there, F(0) (the CDF is flat from 0 up to the first bin that holds a
+        # request), marked with a dot and the fraction: "35 % at 0 s".
+        starts = [line.get_xdata()[0] for line in ax.get_lines() if len(line.get_xdata())]
+        left = min(starts, default=1.0) / 4
+        ax.set_xlim(left=left)
+        noted: list[float] = []
+        for line, zero, color in sorted(at_zero, key=lambda item: item[1]):
+            line.set_data(np.r_[left, line.get_xdata()], np.r_[zero, line.get_ydata()])
+            ax.plot([left], [zero], ls="none", marker="o", ms=5, color=color, clip_on=False, zorder=3)
+            if all(abs(zero - other) >= 0.06 for other in noted):  # closer ones: the legend says it
+                noted.append(zero)
+                ax.annotate(f"{_percent(zero)} at 0 s", (left, zero), xytext=(5, -3 if zero > 0.9 else 3),
+                            textcoords="offset points", va="top" if zero > 0.9 else "bottom",
+                            fontsize="x-small", color=color)
     ax.set_xscale("log")
     _plain_log_labels(ax.xaxis)
     what = _TIME_OUTPUTS[which]
@@ -407,15 +705,21 @@ def latency_cdf(results_or_hists, labels: Sequence[str] | None = None, waiting: 
         ax.set_ylabel(f"fraction of requests with {what} <= x")
         for q, name in ((0.5, "p50"), (0.99, "p99")):
             ax.axhline(q, color="0.6", lw=0.6, ls=":", zorder=0)
-            ax.text(0.005, q, name, transform=ax.get_yaxis_transform(), va="bottom", fontsize="x-small",
-                    color="0.4")
+            ax.text(0.995, q, name, transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+                    fontsize="x-small", color="0.4")
     ax.grid(True, which="major", color="0.9", lw=0.6)
-    ax.legend(loc="lower right" if not complementary else "upper right", fontsize="small")
+    _legend_outside(ax)
     ax.set_title(f"{what[0].upper()}{what[1:]} distribution")
     return fig, ax
 
 
 # -- sweeps ----------------------------------------------------------------------------------
+
+
+def _percent(fraction: float) -> str:
+    """``0.4213`` -> ``"42 %"``, ``0.0042`` -> ``"0.42 %"``."""
+    pct = 100.0 * fraction
+    return f"{pct:.0f} %" if pct >= 10 or pct == 0 else f"{pct:.2g} %"
 
 
 def _sorted_values(series: pd.Series) -> list:
@@ -426,9 +730,104 @@ def _sorted_values(series: pd.Series) -> list:
         return sorted(values, key=str)
 
 
+#: How :func:`heatmap` may combine the runs that share a cell.
+_AGGREGATES = ("mean", "median", "max", "min", "sum")
+#: Percentile outputs (``latency_p99_s``): a mean of percentiles is not the percentile of the pooled requests.
+_PERCENTILE = re.compile(r"_p\d+_s$")
+#: Outputs of a summary table, for tables without its ``requests`` column to mark where they begin.
+_OUTPUTS = {"pod_seconds", "idle_pod_seconds", "mean_pods", "peak_pods", "requests", "completed", "status_503",
+            "status_504", "in_flight", "cold_start_delayed", "utilisation", "scale_events", "pods_created",
+            "scale_from_zero", "panic_fraction", "activator_fraction"}
+
+
+def _run_keys(table: pd.DataFrame) -> list[str]:
+    """The columns that tell runs apart: identifying ones (trace, function, seed, policy) and configuration keys."""
+    if "requests" in table:
+        columns = list(table.columns[: table.columns.get_loc("requests")])
+    else:
+        columns = [c for c in table.columns if c not in _OUTPUTS and not str(c).endswith("_s")]
+    return [c for c in columns if c != "config"]
+
+
+def _wrap(label: str, inches: float, fontsize: float = 10.0) -> str:
+    """``label`` broken into lines that fit ``inches`` (a character is about 0.55 of the font size)."""
+    chars = max(12, int(inches * 72 / (0.55 * fontsize)))
+    return textwrap.fill(label, chars) if len(label) > chars else label
+
+
+def _heatmap_size(nx: int, ny: int) -> tuple[float, float]:
+    """Figure inches of one heatmap: tall enough for a two-line y label, wide enough for the colour bar."""
+    return 2.9 + 0.9 * nx, max(3.4, 1.6 + 0.6 * ny)
+
+
+def _cell_text(value: float, fmt: str | None) -> str:
+    """A cell's annotation: ``fmt``, or three significant digits, and thousands in full (8,617, not 8.62e+03)."""
+    if fmt is not None:
+        return fmt.format(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _draw_heatmap(fig, ax, table, x, y, value, agg, cmap, log, fmt, annotate, xs, ys) -> None:
+    from matplotlib.colors import LogNorm
+
+    others = [k for k in _run_keys(table) if k not in (x, y)]
+    data = table[[x, y, value, *others]].copy()
+    data[value] = pd.to_numeric(data[value], errors="coerce")
+    grouped = data.groupby([y, x], dropna=True)
+    sizes = grouped.size()
+    per_cell = int(sizes.max()) if len(sizes) else 0
+    # The keys whose values differ inside some cell: what the cell's value is taken over.
+    over = [k for k in others if per_cell > 1 and (grouped[k].nunique(dropna=False) > 1).any()]
+    if per_cell > 1 and _PERCENTILE.search(value) and agg in ("mean", "sum"):
+        differ = f" (they differ in {', '.join(over)})" if over else ""
+        raise ValueError(
+            f"heatmap of {value}: up to {per_cell} runs share a cell{differ}, and percentiles do not average "
+            f"(the {agg} of p99s is not the p99 of the pooled requests); give facet= one of those columns, "
+            f"select the rows of one value of each, or agg='max', 'min' or 'median'")
+    cells = grouped[value].agg(agg).unstack(x).reindex(index=ys, columns=xs)
+    grid = cells.to_numpy(dtype=float)
+    finite = grid[np.isfinite(grid)]
+    norm = None
+    if log and finite.size and finite.min() > 0:
+        norm = LogNorm(vmin=finite.min(), vmax=finite.max())
+    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap=cmap, norm=norm)
+    height = ax.get_position().height * fig.get_figheight()
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(_wrap(axis_label(value), height))
+    if norm is not None:
+        _plain_log_labels(bar.ax.yaxis)
+    ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(_wrap(axis_label(y), height))
+    if annotate:
+        for (r, c), cell in np.ndenumerate(grid):
+            if not np.isfinite(cell):
+                ax.text(c, r, "n/a", ha="center", va="center", fontsize="small", color="0.4")
+                continue
+            red, green, blue, _ = image.cmap(image.norm(cell))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            ax.text(c, r, _cell_text(cell, fmt), ha="center", va="center", fontsize="small",
+                    color="white" if dark else "black")
+    title = axis_label(value)
+    if per_cell > 1:
+        runs = f"{per_cell} runs" if sizes.min() == per_cell else f"up to {per_cell} runs"
+        keys = ", ".join(_short(k) for k in over)
+        title += f"\n{agg} over {keys} ({runs} per cell)" if keys else f"\n{agg} of {runs} per cell"
+    ax.set_title(title, fontsize="medium")
+
+
 def heatmap(table, x: str, y: str, value: str = "latency_p99_s", ax=None, *, agg: str = "mean",
-            cmap: str = "viridis", log: bool = False, fmt: str | None = None, annotate: bool = True):
+            facet: str | None = None, cmap: str = "viridis", log: bool = False, fmt: str | None = None,
+            annotate: bool = True):
     """One output over two swept keys, a cell per pair of values, each annotated with its value.
+
+    Runs that share a cell (other seeds, functions, traces or keys) are combined by
+    ``agg``, and the title says over which keys ("mean over seed, function (4 runs
+    per cell)"). A percentile (``latency_p99_s``) is never averaged: the mean of
+    several runs' p99s is not the p99 of their requests, so cells of more than one run
+    need ``facet``, a selection of rows, or ``agg`` ``"max"``, ``"min"`` or
+    ``"median"`` (a ValueError says so otherwise).
 
     Parameters
     ----------
@@ -439,62 +838,55 @@ def heatmap(table, x: str, y: str, value: str = "latency_p99_s", ax=None, *, agg
         ``"target-burst-capacity"`` or ``"target_burst_capacity"``).
     value : str
         The output that colours the cells (``latency_p99_s``, ``pod_seconds``, ...).
+    ax : matplotlib Axes, or a sequence of them with ``facet``
     agg : str
-        How rows that share a cell are combined (seeds, traces, other keys):
-        ``"mean"``, ``"median"``, ``"max"``, ``"min"``. The title says how many.
+        How runs that share a cell are combined: ``"mean"``, ``"median"``, ``"max"``,
+        ``"min"`` or ``"sum"``.
+    facet : str, optional
+        A column (``"function"``, ``"trace"``, ``"policy"``, a third key): one heatmap
+        per value of it, side by side, each with its own colour bar.
     cmap : str
         A Matplotlib colour map; viridis is colour-blind-safe and prints in grey.
     log : bool
         Colour on a logarithmic scale (for outputs spanning decades).
     fmt : str, optional
-        Format of the annotations (``"{:.3g}"`` by default).
+        Format of the annotations (by default three significant digits, and values of
+        1,000 or more in full with a thousands separator).
     annotate : bool
         Write each cell's value in it.
 
     Returns
     -------
-    (Figure, Axes)
+    (Figure, Axes), or (Figure, ndarray of Axes) with ``facet``
     """
-    from matplotlib.colors import LogNorm
-
+    if agg not in _AGGREGATES:
+        raise ValueError(f"agg = {agg!r}, must be one of {', '.join(_AGGREGATES)}")
     table = _table(table)
     x, y, value = _column(table, x), _column(table, y), _column(table, value)
     xs, ys = _sorted_values(table[x]), _sorted_values(table[y])
-    data = table[[x, y, value]].copy()
-    data[value] = pd.to_numeric(data[value], errors="coerce")
-    grouped = data.groupby([y, x], dropna=True)[value]
-    cells = grouped.agg(agg).unstack(x).reindex(index=ys, columns=xs)
-    per_cell = int(grouped.size().max()) if len(data) else 0
-    grid = cells.to_numpy(dtype=float)
-    fig, ax = _new(ax, (1.2 + 0.9 * len(xs) + 1.6, 1.2 + 0.6 * len(ys)))
-    finite = grid[np.isfinite(grid)]
-    norm = None
-    if log and finite.size and finite.min() > 0:
-        norm = LogNorm(vmin=finite.min(), vmax=finite.max())
-    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap=cmap, norm=norm)
-    bar = fig.colorbar(image, ax=ax)
-    bar.set_label(axis_label(value))
-    if norm is not None:
-        _plain_log_labels(bar.ax.yaxis)
-    ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs])
-    ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys])
-    ax.set_xlabel(axis_label(x))
-    ax.set_ylabel(axis_label(y))
-    if annotate:
-        fmt = fmt or "{:.3g}"
-        for (r, c), cell in np.ndenumerate(grid):
-            if not np.isfinite(cell):
-                ax.text(c, r, "n/a", ha="center", va="center", fontsize="small", color="0.4")
-                continue
-            red, green, blue, _ = image.cmap(image.norm(cell))
-            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-            ax.text(c, r, fmt.format(cell), ha="center", va="center", fontsize="small",
-                    color="white" if dark else "black")
-    title = axis_label(value)
-    if per_cell > 1:
-        title += f", {agg} of up to {per_cell} runs per cell"
-    ax.set_title(title)
-    return fig, ax
+    size = _heatmap_size(len(xs), len(ys))
+    if facet is None:
+        fig, ax = _new(ax, size)
+        _draw_heatmap(fig, ax, table, x, y, value, agg, cmap, log, fmt, annotate, xs, ys)
+        return fig, ax
+    facet = _column(table, facet)
+    values = _sorted_values(table[facet])
+    cols = min(len(values), 3)
+    rows = -(-len(values) // cols)
+    if ax is None:
+        fig = new_figure((size[0] * cols, size[1] * rows + 0.3))
+        axes = list(fig.subplots(rows, cols, squeeze=False).flat)
+    else:
+        axes = list(np.asarray(ax).flat)
+        fig = axes[0].figure
+        if len(axes) < len(values):
+            raise ValueError(f"facet {facet!r} has {len(values)} values, but {len(axes)} axes were given")
+    for a, v, name in zip(axes, values, short_names(values)):
+        _draw_heatmap(fig, a, table[table[facet] == v], x, y, value, agg, cmap, log, fmt, annotate, xs, ys)
+        a.set_title(f"{_short(facet)} {name}: {a.get_title()}", fontsize="medium")
+    for a in axes[len(values):]:
+        a.set_visible(False)
+    return fig, np.asarray(axes[:len(values)])
 
 
 def pareto_front(cost, latency) -> np.ndarray:
@@ -573,7 +965,8 @@ def pareto(table, cost: str = "pod_seconds", latency: str = "latency_p99_s", gro
         groups = [(None, np.arange(len(table)))]
     else:
         keys = table[_column(table, group)].astype(str).to_numpy()
-        groups = [(name, np.flatnonzero(keys == name)) for name in dict.fromkeys(keys)]
+        names = list(dict.fromkeys(keys))
+        groups = [(short, np.flatnonzero(keys == name)) for name, short in zip(names, short_names(names))]
     if per_group is None:
         per_group = group is not None and all(idx.size >= 3 for _, idx in groups)
     on = np.zeros(len(table), dtype=bool)
@@ -618,7 +1011,7 @@ def pareto(table, cost: str = "pod_seconds", latency: str = "latency_p99_s", gro
     ax.set_xlabel(axis_label(cost))
     ax.set_ylabel(axis_label(latency))
     ax.grid(True, color="0.9", lw=0.6)
-    ax.legend(fontsize="small")
+    _legend_outside(ax)
     ax.set_title(f"{_bare(axis_label(cost)).capitalize()} against {_bare(axis_label(latency))} "
                  "(lower left is better)")
     return fig, ax
@@ -653,13 +1046,15 @@ def cold_starts_vs_keepalive(table, keep_alive: str = "policy.keep_alive", ax=No
     -------
     (Figure, (Axes, Axes))
         The cold-start axis and the pod-seconds twin. Cold starts are solid lines with
-        circles, pod-seconds dashed lines with squares.
+        circles, pod-seconds dashed lines with squares; the legend sits below the axes.
     """
     table = _table(table)
     keep_alive, cold, cost = _column(table, keep_alive), _column(table, cold), _column(table, cost)
     fig, ax = _new(ax, (7, 4.5))
     twin = ax.twinx()
     groups = [(None, table)] if group is None else list(table.groupby(_column(table, group), sort=False))
+    if group is not None:
+        groups = list(zip(short_names(name for name, _ in groups), (rows for _, rows in groups)))
     handles = []
     all_x = []
     for i, (name, rows) in enumerate(groups):
@@ -688,6 +1083,8 @@ def cold_starts_vs_keepalive(table, keep_alive: str = "policy.keep_alive", ax=No
     ax.set_ylim(bottom=0)
     twin.set_ylim(bottom=0)
     ax.grid(True, color="0.9", lw=0.6)
-    ax.legend(handles=handles, labels=[h.get_label() for h in handles], fontsize="small", loc="best")
+    # Below the axes, clear of both y axes and of the keep-alive label (five font sizes down).
+    ax.legend(handles=handles, labels=[h.get_label() for h in handles], fontsize="small", loc="upper center",
+              bbox_to_anchor=(0.5, 0.0), borderaxespad=5.0, ncols=2 if len(handles) > 1 else 1)
     ax.set_title("Cold starts and cost against keep-alive")
     return fig, (ax, twin)

@@ -8,12 +8,15 @@ from elsewhere: it opens in a browser from disk, with no server and no network.
 What it shows depends on the results:
 
 - a run: the latency and waiting-time distributions, the timeline of up to four
-  configurations (when time series were kept), the Pareto front of the configurations
-  and a heatmap when two keys vary;
+  configurations (when time series were kept) and, when there are more, one figure of
+  every configuration, the Pareto front of the configurations and a heatmap when two
+  keys vary;
 - a comparison: the same per policy, and the Pareto front coloured by policy;
 - a sweep or a table: heatmaps of p99 latency and pod-seconds over the first two swept
-  keys, the Pareto front (one per policy when there are several), and cold starts
-  against keep-alive when a keep-alive time was swept.
+  keys (one panel per function, up to six; a cell of several runs shows their largest
+  p99, since percentiles do not average, and their mean pod-seconds), the Pareto front
+  (one per policy when there are several), and cold starts against keep-alive when a
+  keep-alive time was swept.
 
 Examples
 --------
@@ -53,6 +56,8 @@ _IDENT = ("trace", "function", "seed", "policy", "config")
 #: Most configurations drawn as separate curves or timelines.
 _MAX_CURVES = 8
 _MAX_TIMELINES = 4
+#: Most functions or traces that get a heatmap each.
+_MAX_FACETS = 6
 #: Most rows of the full table written into the page.
 _MAX_ROWS = 2000
 #: Words that mark a provenance as one of the shipped traces' (their files and data sets).
@@ -166,11 +171,8 @@ def _readme_sections(*titles: str) -> str:
 
 
 def _figure(fig, caption: str) -> str:
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>")
@@ -344,20 +346,27 @@ def _run_figures(stored: StoredResult) -> list[str]:
     else:
         run = next(iter(runs.values()))
         pick = np.unique(np.linspace(0, len(run) - 1, _MAX_CURVES).round().astype(int))
-        fig, _ = plotting.latency_cdf(run.latency_hist[pick], labels=[f"config {i}" for i in pick],
+        labels = plotting._config_labels(run)
+        fig, _ = plotting.latency_cdf(run.latency_hist[pick], labels=[f"{i}: {labels[i]}" for i in pick],
                                       edges=stored.edges)
         figs.append(_figure(fig, f"Distribution of end-to-end latency for {len(pick)} of the {len(run)} "
                                  "configurations, evenly spaced through the batch (see the table for each)."))
     # Timelines: the first configurations of a run, or the first configuration of each policy.
     panels = [(label, run, i) for label, run in runs.items() if run.timeseries is not None
               for i in range(1 if comparing else len(run))]
-    for label, run, i in panels[:_MAX_CURVES if comparing else _MAX_TIMELINES]:
+    shown = panels[:_MAX_CURVES if comparing else _MAX_TIMELINES]
+    for label, run, i in shown:
         fig, axes = plotting.timeline(run, config=i)
         if comparing:
             axes[0].set_title(f"{label}: {axes[0].get_title()}")
         figs.append(_figure(fig, f"Timeline of {label}, configuration {i}: demand and observed concurrency (top), "
-                                 "pods (bottom); panic and activator-in-path periods shaded, 503 and 504 "
+                                 "pods (bottom); activator-in-path periods shaded, panic hatched, 503 and 504 "
                                  "responses ticked at the top."))
+    every = sum(len(run) for run in runs.values() if run.timeseries is not None)
+    if every > len(shown):
+        fig, _ = plotting.timelines({label: run for label, run in runs.items() if run.timeseries is not None})
+        figs.append(_figure(fig, f"Every one of the {every} configurations: demand and pods of each, small "
+                                 "multiples on their own scales or overlaid with a legend."))
     if len(table) >= 2 and {"pod_seconds", "latency_p99_s"} <= set(table.columns):
         varying = _varying(table, _keys(table))
         group = "policy" if comparing and table["policy"].nunique() > 1 else None
@@ -394,15 +403,26 @@ def _heatmaps(table: pd.DataFrame, keys: list[str]) -> list[str]:
     figs = []
     for name in names[:4]:
         rows = table[variants == name]
+        # Several functions (or traces) get a heatmap each, up to six; more are combined, as the title says.
+        facet = next((c for c in ("function", "trace") if c in rows and 1 < rows[c].nunique() <= _MAX_FACETS),
+                     None)
+        shared = rows.groupby([x, y] + ([facet] if facet else [])).size().max() > 1
         for value in ("latency_p99_s", "pod_seconds"):
             if value not in table:
                 continue
-            fig, ax = plotting.heatmap(rows, x=x, y=y, value=value)
+            percentile = plotting._PERCENTILE.search(value) is not None
+            agg = "max" if percentile and shared else "mean"  # percentiles do not average
+            fig, ax = plotting.heatmap(rows, x=x, y=y, value=value, agg=agg, facet=facet)
             what = plotting.axis_label(value)
             if len(names) > 1:
-                ax.set_title(f"{name}: {ax.get_title()}")
+                for a in np.atleast_1d(ax):
+                    a.set_title(f"{name}: {a.get_title()}", fontsize="medium")
+            how = ""
+            if shared:
+                how = (", the largest of the runs sharing a cell (percentiles do not average)" if agg == "max"
+                       else ", averaged over the runs sharing a cell") + "; the title names the keys they differ in"
             figs.append(_figure(fig, f"{what} over {x} and {y}" + (f" under {name}" if len(names) > 1 else "")
-                                + ", averaged over the runs sharing a cell (seeds, traces, other keys)."))
+                                + (f", one heatmap per {facet}" if facet else "") + how + "."))
     if len(names) > 4:
         figs.append(f"<p>Heatmaps of the first 4 of {len(names)} policies; the table has them all.</p>")
     return figs

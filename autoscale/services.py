@@ -100,10 +100,10 @@ class ServicesResult:
         return pd.Series(totals, index=pd.Index(np.arange(totals.size), name="time_s"), name="pods")
 
     def plot(self):
-        """Timelines side by side, one column per service or revision (needs ``timeseries=True``)."""
-        from .compare import side_by_side
+        """Every service's or revision's timeline (needs ``timeseries=True``); see ``plotting.timelines``."""
+        from .plotting import timelines
 
-        return side_by_side([(name, self.result, i) for i, name in enumerate(self.names)])
+        return timelines(self)
 
 
 def _configs_for(names: list[str], configs) -> list[KPAConfig]:

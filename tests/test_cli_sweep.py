@@ -149,3 +149,30 @@ def test_progress_bar_shows_on_a_terminal_unless_quiet(trace_file, tmp_path, cap
     assert "sweep: 100%" in err and "8/8" in err
     assert main(sweep_args(trace_file, tmp_path / "b", "--quiet")) == 0
     assert "sweep:" not in capsys.readouterr().err
+
+
+def test_sweep_plot_draws_the_worst_p99_per_cell_and_the_pareto_front(trace_file, tmp_path, monkeypatch):
+    import matplotlib
+    from matplotlib.image import imread
+
+    from autoscale import plotting
+
+    drawn = {}
+    for name in ("heatmap", "pareto"):
+        original = getattr(plotting, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            drawn[_name] = (kwargs, _original(*args, **kwargs))
+            return drawn[_name][1]
+
+        monkeypatch.setattr(plotting, name, spy)
+    png = tmp_path / "sweep.png"
+    assert main(sweep_args(trace_file, tmp_path / "out", "--quiet", "--plot", str(png))) == 0
+    assert matplotlib.get_backend().lower() == "agg"
+    kwargs, (fig, ax) = drawn["heatmap"]
+    assert kwargs["agg"] == "max"  # two seeds share each cell, and p99s do not average
+    assert ax.get_title() == "p99 latency (s)\nmax over seed (2 runs per cell)"
+    assert ax.get_xlabel() == "target burst capacity (requests)" and ax.get_ylabel() == "stable window (s)"
+    _, (_, pareto_ax) = drawn["pareto"]
+    assert pareto_ax in fig.axes and "Pareto front" in [t.get_text() for t in pareto_ax.get_legend().get_texts()]
+    assert imread(png).std() > 0.01

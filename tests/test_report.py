@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import matplotlib
@@ -215,3 +219,94 @@ def test_a_large_batch_shows_a_sample_of_its_configurations(trace):
     _check_page(text)
     assert "Distribution of end-to-end latency for 8 of the 12 configurations" in text
     assert text.count("<figcaption>Timeline of kpa") == 4
+
+
+#: Appended to a copy of a report: once the page has loaded, write what the browser made of
+#: each image (decoded size, size on the page, share of non-white pixels, distinct colours)
+#: into a <pre> that ``--dump-dom`` prints.
+_PROBE = """<script>
+window.addEventListener("load", function () {
+  var out = [];
+  for (var k = 0; k < document.images.length; k++) {
+    var img = document.images[k], box = img.getBoundingClientRect();
+    var row = {alt: img.alt, width: img.naturalWidth, height: img.naturalHeight, shown: [box.width, box.height]};
+    if (img.naturalWidth > 0) {
+      var canvas = document.createElement("canvas");
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      var g = canvas.getContext("2d");
+      g.drawImage(img, 0, 0);
+      var d = g.getImageData(0, 0, canvas.width, canvas.height).data, ink = 0, colours = {};
+      for (var i = 0; i < d.length; i += 4) {
+        if (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240) ink++;
+        if (i % 64 === 0) colours[(d[i] << 16) | (d[i + 1] << 8) | d[i + 2]] = 1;
+      }
+      row.ink = ink / (d.length / 4);
+      row.colours = Object.keys(colours).length;
+    }
+    out.push(row);
+  }
+  var pre = document.createElement("pre");
+  pre.id = "image-check";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+#: Where Debian's chromium package puts the browser (.ci/run installs it when it is missing).
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _chromium() -> str:
+    """Debian's Chromium; missing, the test skips, or fails where the environment variable CI is set."""
+    path = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
+    if path is None:
+        message = "no Chromium to render the reports (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI is set, so the browser test must run")
+        pytest.skip(message)
+    return path
+
+
+def _images_in_browser(page, tmp_path) -> list[dict]:
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", _PROBE + "\n</body>"), encoding="utf-8")
+    profile = tmp_path / "profile"
+    done = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, check=False)
+    found = re.search(r'<pre id="image-check">(.*?)</pre>', done.stdout, re.S)
+    assert found, f"the browser did not run the page (exit {done.returncode}): {done.stderr[-1500:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "sweep", "table"])
+def test_every_figure_of_a_report_shows_in_a_real_browser(kind, run_dir, compare_dir, sweep_dir, tmp_path):
+    source = {"run": run_dir, "compare": compare_dir, "sweep": sweep_dir, "table": sweep_dir / "results.csv"}[kind]
+    text = render(source)
+    figures = text.count(PNG)
+    assert figures >= 3
+    images = _images_in_browser(text, tmp_path)
+    assert len(images) == figures
+    for image in images:
+        what = image["alt"][:60]
+        assert image["width"] > 200 and image["height"] > 150, f"{what}: not decoded ({image})"
+        assert image["shown"][0] > 200 and image["shown"][1] > 100, f"{what}: not laid out ({image})"
+        assert 0.02 < image["ink"] < 0.95, f"{what}: blank or solid ({image})"
+        assert image["colours"] > 8, f"{what}: too few colours for a figure ({image})"
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set, so the browser test must run"):
+        _chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _chromium()

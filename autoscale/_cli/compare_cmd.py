@@ -39,7 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
     p.add_argument("--plot", type=figure("--plot"), default=None,
-                   help="write the policies' timelines side by side (PNG, SVG, PDF, ...)")
+                   help="write the timeline of every policy and configuration, as small multiples or overlaid when "
+                        "there are more than six (PNG, SVG, PDF, ...)")
     p.add_argument("--invocations", default="sync", metavar="sync,async",
                    help="run every policy synchronously, asynchronously (through a queue), or both")
     add_async_arguments(p, flag=False)

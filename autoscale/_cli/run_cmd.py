@@ -65,7 +65,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
     p.add_argument("--plot", type=figure("--plot"), default=None,
-                   help="write the timeline of the first configuration (PNG, SVG, PDF, ...)")
+                   help="write the timeline of every configuration, as small multiples or overlaid when there are more "
+                        "than six (PNG, SVG, PDF, ...)")
     add_async_arguments(p)
     many = p.add_argument_group("several services or revisions")
     many.add_argument("--per-function", action="store_true",
@@ -331,17 +332,12 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
         import matplotlib
 
         matplotlib.use("Agg")
-        from ..compare import side_by_side
-
-        fig, _ = side_by_side([(name, run.result, i) for i, name in enumerate(run.names[:8])])
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(args.plot, dpi=110)
-        print(f"wrote {args.plot}", file=sys.stderr)
+        _save_figure(run, args.plot)
     return 0
 
 
 def write_outputs(result, table, args) -> None:
-    """``--out``: the summary as CSV (a ``.csv`` path) or a results directory; ``--plot``: the timeline(s)."""
+    """``--out``: the summary as CSV (a ``.csv`` path) or a results directory; ``--plot``: every timeline."""
     if args.out is not None:
         if args.out.suffix == ".csv":
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -355,7 +351,14 @@ def write_outputs(result, table, args) -> None:
         import matplotlib
 
         matplotlib.use("Agg")
-        fig, _ = result.plot(0)
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(args.plot, dpi=120)
-        print(f"wrote {args.plot}", file=sys.stderr)
+        _save_figure(result, args.plot)
+
+
+def _save_figure(results, path) -> None:
+    """``--plot``: the timeline of every configuration (small multiples, or overlaid when there are many)."""
+    from ..plotting import timelines
+
+    fig, _ = timelines(results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}", file=sys.stderr)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .options import (
-    SECONDS_SYNTAX, add_csv_arguments, csv_options, parse_assignments, parse_policy_text, seconds, whole,
+    SECONDS_SYNTAX, add_csv_arguments, csv_options, figure, parse_assignments, parse_policy_text, seconds, whole,
 )
 
 __all__ = ["register", "run", "parse_random", "parse_policy", "build_sweep"]
@@ -102,6 +102,9 @@ def register(subparsers) -> None:
     dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="run batches on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
+    x.add_argument("--plot", type=figure("--plot"), default=None, metavar="FILE",
+                   help="write the p99 latency over the first two swept keys and the Pareto front of pod-seconds "
+                        "against p99 latency (PNG, SVG, PDF, ...)")
     p.set_defaults(func=run)
 
 
@@ -274,4 +277,35 @@ def run(args) -> int:
         names = list(dict.fromkeys(traces))
         print(f"durations ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}): {durations}")
     print(f"wrote {args.out / RESULTS}", file=sys.stderr)
+    if args.plot is not None:
+        plot_sweep(table, args.plot)
     return 0
+
+
+def plot_sweep(table, path: Path) -> None:
+    """``--plot``: p99 latency over the first two numeric swept keys (when two vary) beside the Pareto front.
+
+    Runs sharing a heatmap cell (seeds, functions, other keys) show their largest p99,
+    since percentiles do not average; the Pareto front colours each policy, function or
+    trace when several were swept.
+    """
+    import matplotlib
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    from ..plotting import heatmap, new_figure, pareto
+
+    end = table.columns.get_loc("requests")
+    keys = [c for c in table.columns[:end] if c not in ("trace", "function", "seed", "policy", "config")
+            and not c.startswith("policy.") and table[c].astype(str).nunique() > 1
+            and pd.to_numeric(table[c], errors="coerce").notna().all()]
+    group = next((g for g in ("policy", "function", "trace") if g in table and table[g].nunique() > 1), None)
+    fig = new_figure((13.5, 5.0) if len(keys) >= 2 else (8, 5.0))
+    axes = fig.subplots(1, 2 if len(keys) >= 2 else 1, squeeze=False)[0]
+    if len(keys) >= 2:
+        shared = table.groupby(keys[:2]).size().max() > 1
+        heatmap(table, x=keys[0], y=keys[1], value="latency_p99_s", ax=axes[0], agg="max" if shared else "mean")
+    pareto(table, group=group, ax=axes[-1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}", file=sys.stderr)
