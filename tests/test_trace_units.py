@@ -12,16 +12,6 @@ from autoscale.trace import load, load_csv
 EPOCH_MS = "ts,took\n1709294400000,0.2\n1709294401500,0.1\n"
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(text, name="log.csv"):
-        path = tmp_path / name
-        path.write_text(text)
-        return path
-
-    return write
-
-
 # -- timestamps --------------------------------------------------------------------------------
 
 def test_epoch_milliseconds_read_as_seconds_are_refused_naming_the_fix(write):
