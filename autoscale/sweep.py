@@ -66,11 +66,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, first_repeat, parse_seconds, resolve
+from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig
+from .configmap import resolve
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, FolderInUseError, TraceError
 from .platform import ColdStart, Platform
 from .results import whole_numbers
+from .values import first_repeat, parse_seconds
 
 __all__ = [
     "Grid", "Points", "Sample", "Uniform", "Sweep", "run_sweep", "canonical_key",

@@ -146,8 +146,9 @@ def policy_from(args):
 
 def build_batch(args):
     """The configurations and the platform named by ``--configmap``, ``--service`` and ``--set``."""
-    from ..config import parse_seconds, resolve
+    from ..configmap import resolve
     from ..platform import ColdStart, Platform
+    from ..values import parse_seconds
 
     sets = parse_assignments(args.sets, "--set")
     platform_sets = [(k, v) for k, v in sets if k in _PLATFORM_KEYS]
@@ -253,8 +254,8 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
     if routed:
         if invocation is not None:
             raise ConfigError(f"--async is not available with {what}")
-        from ..config import resolve
-        from ..routing import load_route
+        from ..configmap import resolve
+        from ..traffic import load_route
 
         base = {k: v[0] for k, v in parse_assignments(args.sets, "--set") if k not in _PLATFORM_KEYS}
         if manifests is not None:
