@@ -17,7 +17,8 @@ from . import _numba  # noqa: F401  (the compiled modules' cache folder, set bef
 
 from .collector import Collector, Observation
 from .compare import Comparison, compare
-from .config import Aggregation, KPAConfig, Metric, ResolvedConfig, resolve
+from .config import Aggregation, KPAConfig, Metric, ResolvedConfig
+from .configmap import resolve
 from .decider import Decider, Decision
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, TraceError

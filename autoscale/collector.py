@@ -1,9 +1,9 @@
-"""The autoscaler's metric collector: stable and panic windows fed with recorded stats, batched (``pkg/autoscaler/metrics/collector.go``).
+"""The autoscaler's metric collector: stable and panic windows fed with recorded stats, batched.
 
-Each configuration averages the metric it scales on (concurrency or requests per
-second) over its stable and its panic window, with the linear or weighted-exponential
-algorithm. Stats are recorded net of proxied load, and every stat that lands in one
-1 s bucket adds up.
+Modelled on Knative's ``pkg/autoscaler/metrics/collector.go``. Each configuration
+averages the metric it scales on (concurrency or requests per second) over its stable
+and its panic window, with the linear or weighted-exponential algorithm. Stats are
+recorded net of proxied load, and every stat that lands in one 1 s bucket adds up.
 
 Examples
 --------

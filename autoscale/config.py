@@ -1,12 +1,15 @@
-"""The configuration of one revision's KPA, validated on construction and resolved from Knative's sources.
+"""The configuration of one revision's KPA, validated on construction, and where each of its values came from.
 
 A :class:`KPAConfig` holds the settings the decider and the reconciler read for one
-revision (Knative Serving 1.23: ``pkg/autoscaler/config/config.go``, ``pkg/apis/autoscaling``). :func:`resolve` builds one from the places
-Knative takes them from, in increasing precedence::
+revision (Knative Serving 1.23: ``pkg/autoscaler/config/config.go``,
+``pkg/apis/autoscaling``), with one row per setting in the key table: its Knative key,
+annotation and range. :func:`resolve` (:mod:`autoscale.configmap`) builds one from the
+places Knative takes them from, in increasing precedence::
 
     defaults < config-autoscaler ConfigMap < revision annotations / spec < explicit overrides
 
-and records where every value came from.
+and records where every value came from in a :class:`ResolvedConfig`. Knative's value
+syntax (Go durations, bools and numbers) is read and written by :mod:`autoscale.values`.
 
 Examples
 --------
@@ -23,20 +26,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import difflib
 import enum
 import numbers
-import os
-import re
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
+from .values import (
+    INT32_MAX,
+    format_bound,
+    format_duration,
+    format_number,
+    parse_bool,
+    parse_duration,
+    parse_float,
+    parse_int,
+    parse_seconds,
+)
 
 __all__ = [
     "Metric",
@@ -110,7 +118,6 @@ CONTAINER_CONCURRENCY_RANGE = (0, 1000)  #: 0 = unlimited
 #: Revision timeout, low end exclusive. Knative's cap is max-revision-timeout-seconds
 #: (600 s by default); we allow up to an hour so longer-timeout clusters can be modelled.
 TIMEOUT_SECONDS_RANGE = (0.0, 3600.0)
-INT32_MAX = 2**31 - 1  #: Knative parses every integer key as int32
 
 
 # -- enums -------------------------------------------------------------------------------
@@ -133,191 +140,6 @@ class Aggregation(enum.Enum):
 _AGGREGATION_ALIASES = {"weightedExponential": Aggregation.WEIGHTED_EXPONENTIAL}
 
 
-# -- formatting --------------------------------------------------------------------------
-
-
-def _fmt_num(x: float) -> str:
-    """70.0 -> "70", 0.7 -> "0.7"; the way Knative's YAML writes numbers."""
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x) if isinstance(x, float) else str(x)
-
-
-def _fmt_duration(seconds: float) -> str:
-    """A duration value the way the config map writes it: 60.0 -> "60s", 0.5 -> "0.5s"."""
-    return _fmt_num(float(seconds)) + "s"
-
-
-def _fmt_bound(seconds: float) -> str:
-    """A duration bound in its largest whole unit: 3600 -> "1h", 6 -> "6s"."""
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return _fmt_duration(seconds)
-
-
-# -- parsing Knative's string syntax -----------------------------------------------------
-
-_NS_PER_UNIT = {
-    "ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3,
-    "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9,
-}
-_DURATION_PART = re.compile(r"(\d*)(?:\.(\d*))?([^\d.]+)")
-_INT_RE = re.compile(r"[+-]?\d+")
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_BOOLS = {
-    **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
-    **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
-}
-
-
-def _duration_ns(text: str) -> int | None:
-    """Go ``time.ParseDuration`` in integer nanoseconds, or None when the text is not one."""
-    s = text
-    sign = 1
-    if s[:1] in ("+", "-"):
-        sign, s = (-1 if s[0] == "-" else 1), s[1:]
-    if s == "0":  # the only unit-less duration Go accepts
-        return 0
-    if not s:
-        return None
-    total, pos = Fraction(0), 0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if m is None:
-            return None
-        whole, frac, unit = m.groups()
-        if not whole and not frac or unit not in _NS_PER_UNIT:
-            return None
-        amount = Fraction(int(whole or 0))
-        if frac:
-            amount += Fraction(int(frac), 10 ** len(frac))
-        total += amount * _NS_PER_UNIT[unit]
-        pos = m.end()
-    ns = int(total)  # Go truncates sub-nanosecond fractions
-    if ns > 2**63 - 1:
-        return None
-    return sign * ns
-
-
-def parse_duration(text: str, key: str = "duration") -> float:
-    """Parse a Go duration (``"60s"``, ``"1m30s"``, ``"500ms"``, ``"0"``) into seconds.
-
-    Knative parses every duration key with Go's ``time.ParseDuration``, which needs a
-    unit on every number, so a bare ``"60"`` is rejected (only ``"0"`` is allowed bare).
-
-    Parameters
-    ----------
-    text : str
-        The duration text.
-    key : str
-        The key being parsed, named in the error.
-
-    Returns
-    -------
-    float
-        Seconds.
-
-    Raises
-    ------
-    ConfigError
-        When ``text`` is not a Go duration.
-
-    Examples
-    --------
-    >>> parse_duration("1m30s"), parse_duration("500ms"), parse_duration("0")
-    (90.0, 0.5, 0.0)
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{key}: expected a duration string, got {type(text).__name__}")
-    ns = _duration_ns(text.strip())
-    if ns is None:
-        raise ConfigError(
-            f"{key} = {text}, must be a duration with a unit on every number, "
-            f"such as 60s, 1m30s or 500ms")
-    return ns / 1e9
-
-
-def parse_seconds(text: str, key: str = "duration") -> float:
-    """Seconds from a plain number (``"90"``, ``"0.5"``) or a Go duration (``"90s"``, ``"5m"``, ``"1h"``).
-
-    The command line's reading of a time: wherever seconds are asked for, a bare number
-    is seconds and a unit may be given. Knative's own files keep Go's rule (see
-    :func:`parse_duration`). The value may be negative or infinite; callers check the range.
-
-    Raises
-    ------
-    ConfigError
-        When ``text`` is neither a number nor a Go duration.
-
-    Examples
-    --------
-    >>> parse_seconds("90"), parse_seconds("5m"), parse_seconds("1h"), parse_seconds("1.5")
-    (90.0, 300.0, 3600.0, 1.5)
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{key}: expected a str, got {type(text).__name__}")
-    s = text.strip()
-    if _NUMBER_RE.fullmatch(s):
-        return float(s)
-    ns = _duration_ns(s)
-    if ns is None:
-        raise ConfigError(f"{key} = {text}, must be a number of seconds or a duration such as 90s, 5m or 1h")
-    return ns / 1e9
-
-
-def first_repeat(values) -> int:
-    """The index of the first value equal to an earlier one, or -1 (a repeated key or grid value is refused).
-
-    >>> first_repeat([1, 2, 1]), first_repeat(["a", "b"])
-    (2, -1)
-    """
-    seen = []
-    for i, v in enumerate(values):
-        if v in seen:
-            return i
-        seen.append(v)
-    return -1
-
-
-def parse_bool(text: str, key: str = "bool") -> bool:
-    """Parse Go bool syntax: 1, t, T, TRUE, true, True and 0, f, F, FALSE, false, False.
-
-    Examples
-    --------
-    >>> parse_bool("True"), parse_bool("0")
-    (True, False)
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{key}: expected a bool string, got {type(text).__name__}")
-    try:
-        return _BOOLS[text.strip()]
-    except KeyError:
-        raise ConfigError(f"{key} = {text}, must be a bool: true or false "
-                          f"(also 1, t, T, TRUE, True, 0, f, F, FALSE, False)") from None
-
-
-def _parse_float(text: str, key: str) -> float:
-    # Go's ParseFloat: decimal or hex, inf/nan words, no digit-separating underscores.
-    s = text.strip()
-    try:
-        if "_" in s:
-            raise ValueError
-        return float(s) if not s.lower().lstrip("+-").startswith("0x") else float.fromhex(s)
-    except ValueError:
-        raise ConfigError(f"{key} = {text}, must be a number") from None
-
-
-def _parse_int(text: str, key: str) -> int:
-    s = text.strip()
-    if not _INT_RE.fullmatch(s):
-        raise ConfigError(f"{key} = {text}, must be an integer")
-    value = int(s)
-    if not -INT32_MAX - 1 <= value <= INT32_MAX:
-        raise ConfigError(f"{key} = {text}, must be a 32-bit integer")
-    return value
-
-
 # -- the key table -----------------------------------------------------------------------
 # Each check takes a coerced value and returns None, or the requirement it breaks
 # ("must be ..."). The caller adds the key and the value in front.
@@ -326,7 +148,7 @@ _Check = Callable[[Any], "str | None"]
 
 
 def _range_check(lo, hi, *, lo_open=False, hi_open=False, whole=False, duration=False) -> _Check:
-    fmt = _fmt_bound if duration else _fmt_num
+    fmt = format_bound if duration else format_number
 
     def check(v):
         ok = lo is None or (v > lo if lo_open else v >= lo)
@@ -353,7 +175,7 @@ def _cc_percentage_check(v):
     lo, hi = CC_TARGET_PERCENTAGE_RANGE
     if lo < v <= hi:
         return None
-    return (f"must be in ({_fmt_num(lo)}, {_fmt_num(hi)}] "
+    return (f"must be in ({format_number(lo)}, {format_number(hi)}] "
             f"(a value <= 1 is a fraction, a larger one a percentage)")
 
 
@@ -547,9 +369,9 @@ def _parse_text(k: _Key, text: str, name: str) -> Any:
     if k.kind == "duration":
         return parse_duration(text, name)
     if k.kind == "float":
-        return _parse_float(text, name)
+        return parse_float(text, name)
     if k.kind == "int":
-        return _parse_int(text, name)
+        return parse_int(text, name)
     if k.kind == "bool":
         return parse_bool(text, name)
     if k.kind == "class":
@@ -566,9 +388,9 @@ def _fmt_value(k: _Key, v: Any) -> str:
     if isinstance(v, enum.Enum):
         return v.value
     if k.kind == "duration":
-        return _fmt_duration(v)
+        return format_duration(v)
     if isinstance(v, (int, float)):
-        return _fmt_num(v)
+        return format_number(v)
     return str(v)
 
 
@@ -714,8 +536,8 @@ class KPAConfig:
         if effective < TARGET_MIN:
             raise ConfigError(
                 f"container-concurrency-target-percentage x container-concurrency-target-default = "
-                f"{_fmt_num(self.container_concurrency_target_fraction)} x "
-                f"{_fmt_num(self.container_concurrency_target_default)} = {effective:g}, "
+                f"{format_number(self.container_concurrency_target_fraction)} x "
+                f"{format_number(self.container_concurrency_target_default)} = {effective:g}, "
                 f"must be >= {TARGET_MIN}")
         if self.max_scale > 0 and self.min_scale > self.max_scale:
             raise ConfigError(f"min-scale = {self.min_scale}, must be <= max-scale = {self.max_scale} "
@@ -845,7 +667,7 @@ class KPAConfig:
         return resolve(configmap=configmap, service=service, overrides=overrides).config
 
 
-# -- resolution --------------------------------------------------------------------------
+# -- a configuration and its sources ----------------------------------------------------
 
 #: Derived rows of :meth:`ResolvedConfig.table`: key -> (property, is a duration).
 _DERIVED = (
@@ -894,340 +716,10 @@ class ResolvedConfig:
                 for k in _KEYS]
         for key, prop, is_duration in _DERIVED:
             v = getattr(self.config, prop)
-            rows.append((key, _fmt_duration(v) if is_duration else _fmt_num(v), "derived"))
+            rows.append((key, format_duration(v) if is_duration else format_number(v), "derived"))
         return pd.DataFrame(rows, columns=["key", "value", "source"])
 
 
-def _close(name: str, candidates) -> str:
-    matches = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(matches)}?" if matches else ""
-
-
-def _close_override(name: str) -> str:
-    """Close matches among override keys, one spelling per setting (kebab before snake)."""
-    matches, fields = [], set()
-    for m in difflib.get_close_matches(name, list(_OVERRIDE_KEYS), n=9, cutoff=0.6):
-        field = _OVERRIDE_KEYS[m][0].field
-        if field not in fields:
-            fields.add(field)
-            matches.append(m)
-    return f"; did you mean {', '.join(matches[:3])}?" if matches else ""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        first: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                line = first.setdefault(key, key_node.start_mark.line + 1)
-            except TypeError:  # an unhashable key: the base class reports it
-                continue
-            if line != key_node.start_mark.line + 1:
-                raise _DuplicateKey(key, line, key_node.start_mark.line + 1)
-        return super().construct_mapping(node, deep=deep)
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key, first: int, again: int) -> None:
-        super().__init__(key, first, again)
-        self.key, self.first, self.again = key, first, again
-
-
-def _load_yaml(path) -> list[Any]:
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        return [d for d in yaml.load_all(text, Loader=_UniqueKeyLoader) if d is not None]
-    except _DuplicateKey as dup:
-        raise ConfigError(f"{path}:{dup.again}: {dup.key} is given twice (first on line {dup.first}); "
-                          "keep one") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-
-
-def _mapping(obj, where: str, label: str) -> Mapping:
-    if obj is None:
-        return {}
-    if not isinstance(obj, Mapping):
-        raise ConfigError(f"{label}: {where} must be a mapping, got {type(obj).__name__}")
-    return obj
-
-
-def _configmap_data(configmap) -> tuple[Mapping, str]:
-    """The ``data`` of a config-autoscaler ConfigMap file or dict, and a label for messages."""
-    if isinstance(configmap, Mapping):
-        if configmap.get("kind") == "ConfigMap":
-            return _mapping(configmap.get("data"), "data", "configmap"), "configmap"
-        return configmap, "configmap"
-    if not isinstance(configmap, (str, os.PathLike)):
-        raise TypeError(f"configmap must be a path or a mapping, got {type(configmap).__name__}")
-    label = os.fspath(configmap)
-    docs = [d for d in _load_yaml(configmap) if isinstance(d, Mapping) and d.get("kind") == "ConfigMap"]
-    if len(docs) > 1:
-        docs = [d for d in docs if _mapping(d.get("metadata"), "metadata", label).get("name")
-                == "config-autoscaler"]
-    if len(docs) != 1:
-        raise ConfigError(f"{label}: expected one ConfigMap (kind: ConfigMap, "
-                          f"metadata.name: config-autoscaler), found {len(docs)}")
-    return _mapping(docs[0].get("data"), "data", label), label
-
-
-@dataclass(frozen=True)
-class RevisionTemplate:
-    """One revision's autoscaling inputs as a manifest holds them, and where they were read.
-
-    What :func:`resolve` reads of a revision: its annotations (a Service's
-    ``spec.template.metadata.annotations``, a Revision's ``metadata.annotations``) and
-    its spec (``spec.template.spec``, a Revision's ``spec``). ``label`` names the file
-    and document in messages, ``spec_path`` the spec's place in the document.
-    :func:`autoscale.manifests.load_manifests` makes these from Knative's manifests.
-    """
-
-    name: str
-    annotations: Mapping[str, Any]
-    spec: Mapping[str, Any]
-    label: str = "revision"
-    spec_path: str = "spec.template.spec"
-
-
-def _service_parts(service) -> tuple[Mapping, Mapping, str, str]:
-    """Template annotations and template spec of a Knative Service, a label, and the spec's path.
-
-    A file may hold several documents of one Service (its earlier versions, as
-    ``kubectl apply`` would see them one after another): the last one is the Service
-    as it is now.
-    """
-    if isinstance(service, RevisionTemplate):
-        return service.annotations, service.spec, service.label, service.spec_path
-    if isinstance(service, Mapping):
-        label, docs = "service", [service]
-    elif isinstance(service, (str, os.PathLike)):
-        label, docs = os.fspath(service), _load_yaml(service)
-    else:
-        raise TypeError(f"service must be a path, a mapping or a RevisionTemplate, got {type(service).__name__}")
-    found = [d for d in docs if isinstance(d, Mapping) and d.get("kind") == "Service"
-             and str(d.get("apiVersion", "")).startswith("serving.knative.dev/")]
-    names = {str(_mapping(d.get("metadata"), "metadata", label).get("name")) for d in found}
-    if not found or len(names) > 1:
-        kinds = ", ".join(f"{d.get('apiVersion')}/{d.get('kind')}" for d in docs if isinstance(d, Mapping))
-        raise ConfigError(f"{label}: expected one Knative Service (apiVersion: serving.knative.dev/v1, "
-                          f"kind: Service), found {len(found) if len(names) <= 1 else len(names)}"
-                          + (f" among {kinds}" if kinds else ""))
-    svc = found[-1]
-    top = _mapping(_mapping(svc.get("metadata"), "metadata", label).get("annotations"),
-                   "metadata.annotations", label)
-    for name in top:
-        if str(name).startswith(ANNOTATION_PREFIX):
-            raise ConfigError(f"{label}: metadata.annotations.{name}: autoscaling annotations must be "
-                              f"put under spec.template.metadata.annotations to work")
-    template = _mapping(_mapping(svc.get("spec"), "spec", label).get("template"), "spec.template", label)
-    meta = _mapping(template.get("metadata"), "spec.template.metadata", label)
-    annotations = _mapping(meta.get("annotations"), "spec.template.metadata.annotations", label)
-    spec = _mapping(template.get("spec"), "spec.template.spec", label)
-    return annotations, spec, label, "spec.template.spec"
-
-
-def _string_value(raw, label: str, name: str) -> str:
-    if not isinstance(raw, str):
-        raise ConfigError(f"{label}: {name} = {raw!r}, Kubernetes needs a string here; quote it: "
-                          f"'{raw}'")
-    return raw
-
-
-class _Resolver:
-    """Collects values layer by layer and remembers each value's source and origin."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.sources = {k.key: "default" for k in _KEYS}
-        self.origins: dict[str, str] = {}
-        self.notes: list[str] = []
-        self.configmap_values: dict[str, tuple[Any, str]] = {}  # field -> (value, origin)
-
-    def set(self, k: _Key, value: Any, source: str, origin: str) -> None:
-        self.values[k.field] = value
-        self.sources[k.key] = source
-        self.origins[k.key] = origin
-
-    def checked(self, k: _Key, value: Any, name: str, shown: str, label: str, annotation: bool) -> Any:
-        req = _requirement(k, value, annotation) if value is not None else None
-        if req is not None:
-            raise ConfigError(f"{label}{name} = {shown}, {req}")
-        return value
-
-    def configmap(self, configmap) -> None:
-        data, label = _configmap_data(configmap)
-        for name, raw in data.items():
-            name = str(name)
-            if name == "_example":
-                continue
-            if name in IGNORED_CONFIGMAP_KEYS:
-                self.notes.append(f"{label}: {name} is ignored, as Knative ignores it "
-                                  f"({IGNORED_CONFIGMAP_KEYS[name]})")
-                continue
-            k = _CONFIGMAP_KEYS.get(name)
-            if k is None:
-                raise ConfigError(f"{label}: unknown config-autoscaler key {name}"
-                                  f"{_close(name, _CONFIGMAP_KEYS)}")
-            text = _string_value(raw, label, name)
-            value = self.checked(k, self._parse(k, text, label, name), name, text, f"{label}: ", False)
-            self.configmap_values[k.field] = (value, f"configmap {label}")
-            self.set(k, value, "configmap", f"configmap {label}")
-
-    def service(self, service) -> None:
-        annotations, spec, label, spec_path = _service_parts(service)
-        seen: dict[str, str] = {}
-        for name, raw in annotations.items():
-            name = str(name)
-            if not (name.startswith(ANNOTATION_PREFIX) or name == PROGRESS_DEADLINE_ANNOTATION):
-                continue  # another component's annotation
-            k = _ANNOTATIONS.get(name)
-            if k is None:
-                known = [n for n in _ANNOTATIONS if n.startswith(ANNOTATION_PREFIX)]
-                raise ConfigError(f"{label}: unknown autoscaling annotation {name}{_close(name, known)}")
-            if k.field in seen:
-                raise ConfigError(f"{label}: annotations {seen[k.field]} and {name} both set "
-                                  f"{k.key}; keep one")
-            seen[k.field] = name
-            text = _string_value(raw, label, name)
-            value = self.checked(k, self._parse(k, text, label, name), name, text, f"{label}: ", True)
-            self.set(k, value, "annotation", f"annotation {name} in {label}")
-        for spec_name, field in (("containerConcurrency", "container_concurrency"),
-                                 ("timeoutSeconds", "timeout_seconds")):
-            if spec_name not in spec:
-                continue
-            k, raw, where = _BY_FIELD[field], spec[spec_name], f"{spec_path}.{spec_name}"
-            if not isinstance(raw, int) or isinstance(raw, bool):
-                raise ConfigError(f"{label}: {where} = {raw!r}, must be an integer")
-            value = self.checked(k, _coerce(k, raw), where, str(raw), f"{label}: ", False)
-            self.set(k, value, "spec", f"{where} in {label}")
-
-    def overrides(self, overrides: Mapping[str, Any]) -> None:
-        if not isinstance(overrides, Mapping):
-            raise TypeError(f"overrides must be a mapping, got {type(overrides).__name__}")
-        seen: dict[str, str] = {}
-        for name, raw in overrides.items():
-            entry = _OVERRIDE_KEYS.get(name)
-            if entry is None:
-                raise ConfigError(f"unknown override key {name}{_close_override(str(name))}")
-            k, annotation = entry
-            if k.field in seen:
-                raise ConfigError(f"overrides {seen[k.field]} and {name} both set {k.key}; keep one")
-            seen[k.field] = name
-            if isinstance(raw, str):
-                parse = parse_seconds if k.kind == "duration" else lambda text, key: _parse_text(k, text, key)
-                value, shown = parse(raw, str(name)), raw
-            else:
-                value = _coerce(k, raw)
-                shown = _fmt_value(k, value)
-            value = self.checked(k, value, name, shown, "", annotation)
-            self.set(k, value, "override", f"override {name}")
-
-    @staticmethod
-    def _parse(k: _Key, text: str, label: str, name: str) -> Any:
-        try:
-            return _parse_text(k, text, name)
-        except ConfigError as exc:
-            raise ConfigError(f"{label}: {exc}") from None
-
-    def initial_scale_rule(self) -> None:
-        """``GetInitialScale``: an annotation of 0 counts only if zero is allowed."""
-        k = _BY_FIELD["initial_scale"]
-        allow = self.values.get("allow_zero_initial_scale", False)
-        if self.sources[k.key] == "annotation" and self.values[k.field] == 0 and not allow:
-            origin = self.origins.pop(k.key)
-            if k.field in self.configmap_values:
-                value, cm_origin = self.configmap_values[k.field]
-                self.set(k, value, "configmap", cm_origin)
-            else:
-                del self.values[k.field]
-                self.sources[k.key] = "default"
-            self.notes.append(f"{origin} = 0 is ignored because allow-zero-initial-scale is false; "
-                              f"initial-scale comes from the {self.sources[k.key]}")
-
-    def build(self) -> ResolvedConfig:
-        try:
-            config = KPAConfig(**self.values)
-        except ConfigError as exc:
-            msg = str(exc)
-            involved = [f"{key} from {origin}" for key, origin in self.origins.items()
-                        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", msg)]
-            raise ConfigError(msg + (f" ({'; '.join(involved)})" if involved else "")) from None
-        return ResolvedConfig(config, types.MappingProxyType(dict(self.sources)), tuple(self.notes))
-
-
-def resolve(configmap=None, service=None, overrides=None) -> ResolvedConfig:
-    """Resolve one revision's configuration from Knative's sources, recording each value's source.
-
-    Precedence: default < config map < revision annotations and spec < overrides.
-
-    Parameters
-    ----------
-    configmap : path or mapping, optional
-        A YAML file holding the ``config-autoscaler`` ConfigMap (with several ConfigMaps
-        in the file, the one named ``config-autoscaler``), or a mapping of its ``data``
-        (string values, as Kubernetes requires). ``_example`` is skipped and
-        ``tick-interval`` is accepted and ignored (with a note), as Knative does. Values
-        use the config map's ranges (``pkg/autoscaler/config/config.go``).
-    service : path, mapping or RevisionTemplate, optional
-        A Knative Service manifest (``apiVersion: serving.knative.dev/v1``, ``kind:
-        Service``), as a YAML file or the parsed mapping; a file holding several
-        documents of the Service is read from the last. Or one revision of a
-        manifest (:class:`RevisionTemplate`). Read from ``spec.template``:
-        ``metadata.annotations`` starting with ``autoscaling.knative.dev/`` (camelCase
-        aliases such as ``minScale`` accepted), ``serving.knative.dev/progress-deadline``,
-        and ``spec.containerConcurrency`` and ``spec.timeoutSeconds``. Other annotations
-        belong to other components and are ignored. Annotations use the annotation
-        ranges (``pkg/apis/autoscaling/annotation_validation.go``), e.g. panic-threshold-percentage in [110, 1000].
-    overrides : mapping, optional
-        Key -> value, applied last. Keys are Knative keys (as in
-        :meth:`KPAConfig.to_dict`, e.g. ``stable-window``), bare annotation names
-        (``window``, ``class``), full annotation names, or field names. String values
-        are parsed with Knative's syntax (``"90s"``, ``"true"``), except that a
-        duration may also be a plain number of seconds (``"90"``); other values are
-        Python values (durations in seconds). A full annotation name is checked against
-        the annotation range; any other name against the :class:`KPAConfig` range.
-
-    Returns
-    -------
-    ResolvedConfig
-
-    Raises
-    ------
-    ConfigError
-        For an unknown key (with close matches), an unparsable or out-of-range value
-        (naming the file and key), or a YAML syntax error (naming the file and line).
-
-    Notes
-    -----
-    Initial scale follows Knative's ``GetInitialScale``: an ``initial-scale``
-    annotation is used unless it is 0 and ``allow-zero-initial-scale`` is false, in
-    which case the config map's ``initial-scale`` (or the default) is used.
-
-    Examples
-    --------
-    >>> svc = {"apiVersion": "serving.knative.dev/v1", "kind": "Service",
-    ...        "spec": {"template": {
-    ...            "metadata": {"annotations": {"autoscaling.knative.dev/minScale": "2"}},
-    ...            "spec": {"containerConcurrency": 10}}}}
-    >>> r = resolve(configmap={"max-scale": "20"}, service=svc, overrides={"stable-window": "90s"})
-    >>> [r.sources[k] for k in ("max-scale", "min-scale", "container-concurrency", "stable-window")]
-    ['configmap', 'annotation', 'spec', 'override']
-    >>> r.config.target_value   # CC 10 at 70 %
-    7.0
-    """
-    r = _Resolver()
-    if configmap is not None:
-        r.configmap(configmap)
-    if service is not None:
-        r.service(service)
-    if overrides is not None:
-        r.overrides(overrides)
-    r.initial_scale_rule()
-    return r.build()
+# resolve and RevisionTemplate live with the manifests they read; imported last, because
+# autoscale.configmap builds on everything above.
+from .configmap import RevisionTemplate, resolve  # noqa: E402

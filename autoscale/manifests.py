@@ -2,9 +2,9 @@
 
 :func:`load_manifests` reads Knative Serving manifests as they are written for
 ``kubectl apply`` (``apiVersion: serving.knative.dev/v1``) and turns them into what
-:func:`autoscale.services.replay_route` replays: a :class:`~autoscale.routing.Route`
-and, per revision, the annotations and spec :func:`autoscale.config.resolve` reads
-(:class:`~autoscale.config.RevisionTemplate`).
+:func:`autoscale.services.replay_route` replays: a :class:`~autoscale.traffic.Route`
+and, per revision, the annotations and spec :func:`autoscale.configmap.resolve` reads
+(:class:`~autoscale.configmap.RevisionTemplate`).
 
 The documents it reads, in any number and order, from one or several files:
 
@@ -52,17 +52,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import (
-    ANNOTATION_PREFIX,
-    PROGRESS_DEADLINE_ANNOTATION,
-    KPAConfig,
-    ResolvedConfig,
-    RevisionTemplate,
-    _load_yaml,
-    resolve,
-)
+from ._yaml import load_yaml
+from .config import ANNOTATION_PREFIX, PROGRESS_DEADLINE_ANNOTATION, KPAConfig, ResolvedConfig
+from .configmap import RevisionTemplate, resolve
 from .errors import ConfigError
-from .routing import PERCENT_RANGE, PERCENT_TOTAL, Route, TrafficTarget
+from .traffic import PERCENT_RANGE, PERCENT_TOTAL, Route, TrafficTarget
 
 __all__ = [
     "Manifests",
@@ -136,7 +130,7 @@ class Manifests:
 
 def is_manifest(source) -> bool:
     """Whether a file (or mapping) holds a Knative Serving document, rather than the project's route format."""
-    docs = [source] if isinstance(source, Mapping) else _load_yaml(source)
+    docs = [source] if isinstance(source, Mapping) else load_yaml(source)
     return any(isinstance(d, Mapping) and str(d.get("apiVersion", "")).startswith(API_PREFIX) for d in docs)
 
 
@@ -169,7 +163,7 @@ def _documents(sources) -> list[tuple[str, int, Any]]:
         if not isinstance(source, (str, os.PathLike)):
             raise TypeError(f"a manifest must be a path or a mapping, got {type(source).__name__}")
         label = os.fspath(source)
-        out.extend((label, i + 1, d) for i, d in enumerate(_load_yaml(source)))
+        out.extend((label, i + 1, d) for i, d in enumerate(load_yaml(source)))
     return out
 
 

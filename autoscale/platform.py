@@ -163,7 +163,7 @@ class Platform:
 
         Values are strings as the command line gives them (``"2s"``, ``"3"``) or numbers.
         """
-        from .config import parse_seconds
+        from .values import parse_seconds
 
         kw = {}
         for key, value in values.items():

@@ -8,7 +8,7 @@ call. Results come per service and for the cluster (total pods over time, peak p
 pod-seconds).
 
 :func:`replay_route` splits one service's requests across its revisions by a
-:class:`~autoscale.routing.Route` (percentages, tags, a canary schedule, a gradual
+:class:`~autoscale.traffic.Route` (percentages, tags, a canary schedule, a gradual
 rollout), then replays every revision with its own configuration and autoscaler in
 the same way. Results come per revision and for the service.
 
@@ -213,7 +213,7 @@ def replay_route(
     revisions : mapping of name -> KPAConfig
         Every revision the route names, with its configuration. All revisions exist
         from time 0 (each starts with its initial scale).
-    route : autoscale.routing.Route
+    route : autoscale.traffic.Route
         Percentages, tags, canary schedule and gradual rollout.
     tags : array of str, optional
         The tag each request was addressed to ("" or None: the service's main URL).
@@ -228,7 +228,7 @@ def replay_route(
         ``cluster`` totals the service; ``assignment`` holds each request's revision
         index.
     """
-    from .routing import assign
+    from .traffic import assign
 
     index, names = assign(route, np.asarray(trace.arrivals), seed=seed, tags=tags)
     unknown = [n for n in names if n not in revisions]

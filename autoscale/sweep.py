@@ -66,12 +66,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig, first_repeat, resolve
+from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig
+from .configmap import resolve
 from .engine import replay
 from .errors import AutoscaleError, ConfigError, FolderInUseError, TraceError
 from .platform import _PLATFORM_ALIASES, PLATFORM_KEYS, Platform
 from .results import whole_numbers
 from .trace.sizes import check_configurations, check_replay, parse_bytes
+from .values import first_repeat
 
 __all__ = [
     "Grid", "Points", "Sample", "Uniform", "Sweep", "run_sweep", "canonical_key",

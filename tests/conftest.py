@@ -1,12 +1,10 @@
-"""Every property-based test draws the same examples on every run and machine."""
+"""Shared fixtures; every property-based test draws the same examples on every run and machine."""
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("deterministic", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("deterministic")
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture
@@ -23,3 +21,14 @@ def cli(capsys):
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture
+def write(tmp_path):
+    """``write(text, name="trace.csv")`` writes a file in the test's own folder and returns its path."""
+    def write(text, name="trace.csv"):
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write

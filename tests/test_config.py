@@ -29,8 +29,6 @@ from autoscale.config import (
     Aggregation,
     KPAConfig,
     Metric,
-    parse_bool,
-    parse_duration,
     resolve,
 )
 from autoscale.errors import AutoscaleError, ConfigError
@@ -349,36 +347,6 @@ def test_replace_validates_and_rejects_unknown_names():
         c.replace(stable_window=3)
     with pytest.raises(ConfigError, match=r"unknown KPAConfig field\(s\) stable_windw; valid names: .*stable_window"):
         c.replace(stable_windw=3)
-
-
-# -- parsing Knative syntax ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("text,seconds", [
-    ("60s", 60.0), ("1m30s", 90.0), ("1h", 3600.0), ("500ms", 0.5), ("1.5s", 1.5), (".5s", 0.5),
-    ("1.s", 1.0), ("0", 0.0), ("-0", 0.0), ("+2m", 120.0), ("-1s", -1.0), ("1h2m3s4ms", 3723.004),
-    ("250us", 0.00025), ("250\u00b5s", 0.00025), ("100ns", 1e-7), (" 60s ", 60.0),
-])
-def test_parse_duration_accepts_go_syntax(text, seconds):
-    assert parse_duration(text, "stable-window") == pytest.approx(seconds, rel=1e-15, abs=0)
-
-
-@pytest.mark.parametrize("text", ["60", "1", "", "s", ".s", "1d", "1 m", "60 s", "1m30", "one"])
-def test_parse_duration_rejects_non_go_syntax_naming_the_key(text):
-    with pytest.raises(ConfigError, match=r"^stable-window = .*must be a duration"):
-        parse_duration(text, "stable-window")
-
-
-@pytest.mark.parametrize("text,value", [(t, True) for t in ("1", "t", "T", "TRUE", "true", "True")]
-                         + [(f, False) for f in ("0", "f", "F", "FALSE", "false", "False")])
-def test_parse_bool_accepts_go_syntax(text, value):
-    assert parse_bool(text) is value
-
-
-@pytest.mark.parametrize("text", ["yes", "no", "on", "tRUE", "2", ""])
-def test_parse_bool_rejects_other_spellings(text):
-    with pytest.raises(ConfigError, match="enable-scale-to-zero"):
-        parse_bool(text, "enable-scale-to-zero")
 
 
 # -- resolution --------------------------------------------------------------------------------
@@ -740,13 +708,6 @@ def test_inside_constructs_outside_raises_naming_the_key(field, data):
     with pytest.raises(ConfigError) as info:
         KPAConfig(**{field: bad, **extra})
     assert str(info.value).startswith(cfgmod._BY_FIELD[field].key + " = ")
-
-
-@settings(max_examples=60, derandomize=True, deadline=None)
-@given(h=st.integers(0, 2), m=st.integers(0, 59), s=st.integers(0, 59), ms=st.integers(0, 999))
-def test_parse_duration_matches_arithmetic(h, m, s, ms):
-    text = f"{h}h{m}m{s}s{ms}ms"
-    assert parse_duration(text) == pytest.approx(h * 3600 + m * 60 + s + ms / 1000, rel=1e-15, abs=0)
 
 
 def test_a_revision_template_is_read_with_its_label_and_spec_path():

@@ -12,7 +12,7 @@ from autoscale.cli import main
 from autoscale.config import resolve
 from autoscale.errors import ConfigError
 from autoscale.manifests import is_manifest, load_manifests
-from autoscale.routing import load_route
+from autoscale.traffic import load_route
 from autoscale.services import replay_route
 from autoscale.trace import Trace
 

@@ -180,7 +180,7 @@ def test_cli_async_and_compare_sync_against_async(tmp_path, capsys):
 
 def test_route_splits_tags_and_rollout_replay_every_revision():
     """80/20 with a tagged canary, then a rollout to v2: every request is served once, revisions scale apart."""
-    from autoscale.routing import Rollout, Route, TrafficTarget, assign
+    from autoscale.traffic import Rollout, Route, TrafficTarget, assign
     from autoscale.services import replay_route
 
     trace = synthetic.poisson(rate=20.0, duration=600.0, service=synthetic.exponential(0.3), seed=6)

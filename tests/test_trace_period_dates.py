@@ -13,16 +13,6 @@ MINUTES = "period,count\n1998-04-30 21:00:00,3\n1998-04-30 21:01:00,0\n1998-04-3
 GAP = "period,count\n1998-04-30 21:00:00,1\n1998-04-30 21:01:00,2\n1998-04-30 21:03:00,1\n"
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(text, name="rate.csv"):
-        path = tmp_path / name
-        path.write_text(text)
-        return path
-
-    return write
-
-
 def test_rows_a_minute_apart_are_one_minute_periods(write):
     p = write(MINUTES)
     assert sniff_format(p) == "period-counts"

@@ -12,16 +12,6 @@ from autoscale.trace import load, load_csv
 EPOCH_MS = "ts,took\n1709294400000,0.2\n1709294401500,0.1\n"
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(text, name="log.csv"):
-        path = tmp_path / name
-        path.write_text(text)
-        return path
-
-    return write
-
-
 # -- timestamps --------------------------------------------------------------------------------
 
 def test_epoch_milliseconds_read_as_seconds_are_refused_naming_the_fix(write):
@@ -169,7 +159,8 @@ def test_trace_info_refuses_epoch_milliseconds_and_reads_them_with_time_unit(wri
 @pytest.mark.parametrize("command", ["run", "compare", "sweep"])
 def test_every_trace_command_refuses_misread_units_and_takes_the_unit_options(write, tmp_path, capsys, command):
     p = write("ts,latency_ms\n1709294400000,200\n1709294401500,100\n")
-    extra = {"run": [], "compare": ["--policies", "kpa,hpa"], "sweep": ["--out", str(tmp_path / "out"), "--quiet"]}[command]
+    extra = {"run": [], "compare": ["--policies", "kpa,hpa"],
+             "sweep": ["--out", str(tmp_path / "out"), "--quiet"]}[command]
     args = [command, "--trace", str(p), "--time-column", "ts", "--duration-column", "latency_ms", *extra]
     assert main([*args, "--duration-unit", "ms"]) == 2
     err = capsys.readouterr().err

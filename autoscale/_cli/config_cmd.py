@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import resolve
+from ..configmap import resolve
 from .options import parse_assignments
 
 __all__ = ["register"]
@@ -14,7 +14,7 @@ _SHOW_EPILOG = """\
 precedence: default < --configmap < --service (annotations, spec) < --set
 examples:
   autoscale config show
-  autoscale config show --configmap config-autoscaler.yaml --service service.yaml
+  autoscale config show --configmap examples/config-autoscaler.yaml --service examples/service.yaml
   autoscale config show --set stable-window=90s --set container-concurrency=10
 """
 

@@ -34,7 +34,7 @@ def seconds(option: str, *, minimum: float = 0.0, inclusive: bool = False):
     >>> seconds("--duration")("5m")
     300.0
     """
-    from ..config import parse_seconds
+    from ..values import parse_seconds
 
     bound = f"{'>=' if inclusive else '>'} {minimum:g} s"
     name = option.lstrip("-")
@@ -196,7 +196,7 @@ def parse_assignments(items: list[str], option: str, *, lists: bool = True) -> l
     >>> parse_assignments(["target=10,20", "stable-window=90s"], "--set")
     [('target', ['10', '20']), ('stable-window', ['90s'])]
     """
-    from ..config import first_repeat
+    from ..values import first_repeat
 
     out: dict[str, list[str]] = {}
     for item in items:
@@ -222,8 +222,8 @@ def parse_policy_text(text: str, option: str) -> tuple[str, list[tuple[str, list
 
     After the name, ``.`` or ``:`` starts the parameters; further parameters follow ``:``.
     """
-    from ..config import first_repeat
     from ..policies import name_end
+    from ..values import first_repeat
 
     cut = name_end(text)
     name, rest = text[:cut].strip(), text[cut + 1:]

@@ -150,7 +150,7 @@ def policy_from(args):
 
 def build_batch(args):
     """The configurations and the platform named by ``--configmap``, ``--service`` and ``--set``."""
-    from ..config import resolve
+    from ..configmap import resolve
     from ..platform import Platform
 
     sets = parse_assignments(args.sets, "--set")
@@ -275,8 +275,8 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
     if routed:
         if invocation is not None:
             raise ConfigError(f"--async is not available with {what}")
-        from ..config import resolve
-        from ..routing import load_route
+        from ..configmap import resolve
+        from ..traffic import load_route
 
         base = {k: v[0] for k, v in parse_assignments(args.sets, "--set") if k not in PLATFORM_KEYS}
         if manifests is not None:

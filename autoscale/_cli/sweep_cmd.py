@@ -115,7 +115,7 @@ def parse_random(items: list[str]) -> dict:
     a decimal point (``1:100``, ``30s:300s``), reals otherwise (``0.5:2``, ``1.0:100``);
     ``:log`` draws log-uniformly. Range ends are numbers or durations (seconds).
     """
-    from ..config import parse_seconds
+    from ..values import parse_seconds
     from ..sweep import Uniform
 
     space = {}

@@ -97,7 +97,7 @@ def _parameter(name: str, key: str):
 
 def _literal(text: str):
     """A value of unknown type: none, a bool, an int, a float, seconds with a unit, or the text."""
-    from ..config import parse_seconds
+    from ..values import parse_seconds
 
     low = text.strip().lower()
     if low in ("none", "null"):
@@ -155,7 +155,7 @@ def parse_param(name: str, key: str, text: str) -> tuple[str, object]:
     ConfigError
         Naming the policy, the parameter, the text and what it must be.
     """
-    from ..config import parse_seconds
+    from ..values import parse_seconds
 
     key, param, in_seconds = _parameter(name, key)
     text = text.strip()

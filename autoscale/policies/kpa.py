@@ -1,4 +1,4 @@
-"""The Knative Pod Autoscaler as a policy: the decider of ``pkg/autoscaler/scaling/autoscaler.go`` behind Knative's reconciler."""
+"""The KPA as a policy: the decider of ``pkg/autoscaler/scaling/autoscaler.go`` behind Knative's reconciler."""
 
 from __future__ import annotations
 

@@ -175,7 +175,7 @@ def load_counts(path, *, period: float = 1.0, service: DurationDistribution | No
 
 def _period_length(period, period_seconds) -> float | None:
     """The period length in seconds from ``period`` (seconds or text such as ``"1m"``) or ``period_seconds``."""
-    from ..config import parse_seconds
+    from ..values import parse_seconds
     from ..errors import ConfigError
 
     if period is not None and period_seconds is not None:

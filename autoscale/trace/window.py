@@ -47,7 +47,7 @@ def parse_time(value, what: str = "start"):
     >>> parse_time("5m"), parse_time(90), parse_time("1998-05-01 00:00")
     (300.0, 90.0, Timestamp('1998-05-01 00:00:00+0000', tz='UTC'))
     """
-    from ..config import parse_seconds
+    from ..values import parse_seconds
     from ..errors import ConfigError
 
     if value is None:

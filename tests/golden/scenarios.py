@@ -16,7 +16,7 @@ import numpy as np
 
 from autoscale import ColdStart, KPAConfig, Platform, replay
 from autoscale.invocation import Async
-from autoscale.routing import Route, TrafficTarget
+from autoscale.traffic import Route, TrafficTarget
 from autoscale.services import replay_route, replay_services
 from autoscale.trace import load, synthetic
 

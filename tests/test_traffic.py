@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autoscale import routing
+from autoscale import traffic
 from autoscale.config import resolve
 from autoscale.errors import ConfigError, TraceError
-from autoscale.routing import (
+from autoscale.traffic import (
     PERCENT_RANGE,
     PERCENT_TOTAL,
     Rollout,
@@ -43,7 +43,7 @@ def uniform_arrivals(n: int, span: float, seed: int = 0) -> np.ndarray:
 
 
 def test_exported_names_are_pinned():
-    assert set(routing.__all__) == {
+    assert set(traffic.__all__) == {
         "TrafficTarget", "Rollout", "StepParams", "Route", "assign", "route_from_dict", "load_route",
         "PERCENT_RANGE", "PERCENT_TOTAL", "MIN_STEP_MIN", "ROUTE_KEYS", "TARGET_KEYS", "SCHEDULE_KEYS",
         "ROLLOUT_KEYS",

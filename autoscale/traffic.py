@@ -1,4 +1,4 @@
-"""Knative routes: traffic splits, tags, canary schedules and gradual rollouts, and the revision each request goes to.
+"""A Knative Route's traffic: splits across revisions, tags, canary schedules, rollouts, and each request's revision.
 
 A :class:`Route` is what a Knative Service's ``spec.traffic`` says, over time:
 
@@ -44,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import _fmt_duration, _load_yaml, parse_duration, resolve
+from ._yaml import load_yaml
+from .configmap import resolve
 from .errors import ConfigError, TraceError
+from .values import format_duration, parse_duration
 
 __all__ = [
     "TrafficTarget",
@@ -179,7 +181,7 @@ def _check_time(value, where: str) -> float:
         raise TypeError(f"{where} must be a number of seconds, got {type(value).__name__} {value!r}")
     t = float(value)
     if not math.isfinite(t) or t < 0:
-        raise ConfigError(f"{where} = {_fmt_duration(t)}, must be a finite time >= 0s")
+        raise ConfigError(f"{where} = {format_duration(t)}, must be a finite time >= 0s")
     return t
 
 
@@ -299,7 +301,7 @@ class Rollout:
         object.__setattr__(self, "min_step", _check_time(self.min_step, "rollout.min-step"))
         d = _check_time(self.duration, "rollout.rollout-duration")
         if not d.is_integer():
-            raise ConfigError(f"rollout.rollout-duration = {_fmt_duration(d)}, must be >= 0s in whole "
+            raise ConfigError(f"rollout.rollout-duration = {format_duration(d)}, must be >= 0s in whole "
                               f"seconds (Knative's second precision)")
         object.__setattr__(self, "duration", d)
 
@@ -382,13 +384,13 @@ class Rollout:
             share = initial.get(self.from_, 0)
             if share <= 0:
                 raise ConfigError(f"rollout.from = {self.from_} has no untagged traffic at rollout.start = "
-                                  f"{_fmt_duration(self.start)} (split: {_fmt_split(initial)})")
+                                  f"{format_duration(self.start)} (split: {_fmt_split(initial)})")
             moving = [[self.from_, share]]
             fixed = {n: p for n, p in initial.items() if n != self.from_ and p > 0}
         total = sum(p for _, p in moving)
         if total == 0:
             raise ConfigError(f"rollout to {self.to}: no untagged traffic to move at rollout.start = "
-                              f"{_fmt_duration(self.start)}")
+                              f"{format_duration(self.start)}")
 
         def split(entries) -> dict[str, int]:
             sums = dict(fixed)
@@ -523,8 +525,8 @@ class Route:
                 raise TypeError(f"schedule[{i}] must be a pair (at, targets), got {entry!r}")
             at = _check_time(entry[0], f"schedule[{i}].at")
             if entries and at <= entries[-1][0]:
-                raise ConfigError(f"schedule[{i}].at = {_fmt_duration(at)}, must be after schedule[{i - 1}].at = "
-                                  f"{_fmt_duration(entries[-1][0])}; entries must be in increasing time order")
+                raise ConfigError(f"schedule[{i}].at = {format_duration(at)}, must be after schedule[{i - 1}].at = "
+                                  f"{format_duration(entries[-1][0])}; entries must be in increasing time order")
             entries.append((at, _check_targets(entry[1], f"schedule[{i}].traffic")))
         object.__setattr__(self, "schedule", tuple(entries))
         if self.rollout is not None and not isinstance(self.rollout, Rollout):
@@ -876,7 +878,7 @@ def load_route(path) -> tuple[dict[str, dict[str, Any]], Route]:
     Returns
     -------
     revisions : dict of str -> dict
-        Each revision's keys as written, for ``autoscale.config.resolve(overrides=...)``.
+        Each revision's keys as written, for ``autoscale.configmap.resolve(overrides=...)``.
     route : Route
 
     Raises
@@ -884,10 +886,10 @@ def load_route(path) -> tuple[dict[str, dict[str, Any]], Route]:
     ConfigError
         Naming the file, the key and the allowed values: an unknown key, percents not
         summing to 100, an unknown revision, a bad duration, a key
-        :func:`autoscale.config.resolve` rejects, a YAML syntax error.
+        :func:`autoscale.configmap.resolve` rejects, a YAML syntax error.
     """
     label = os.fspath(path)
-    docs = _load_yaml(path)
+    docs = load_yaml(path)
     if docs and all(isinstance(d, Mapping) and "apiVersion" in d for d in docs):
         _parse(docs[0], label, need_revisions=True)  # names the manifest reader
     if len(docs) != 1:
