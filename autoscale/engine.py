@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .collector import Collector
-from .config import KPAConfig
+from .config import HPA_CLASS, KPAConfig
 from .errors import ConfigError
 from ._state import (
     CF_BUSY_SECONDS, CF_IDLE_SECONDS, CF_LAT_MAX, CF_POD_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_AREJ, CI_COLD,
@@ -67,6 +67,18 @@ def simulated_seconds(trace, duration: float | None = None) -> int:
     if not (np.isfinite(duration) and duration > 0):
         raise ConfigError(f"duration = {duration} s, must be > 0 and finite")
     return int(np.ceil(duration))
+
+
+def _check_class(spec: KPASpec, policy) -> None:
+    """Refuse to scale a revision of the HPA class with the KPA: Knative gives it to the HPA."""
+    if getattr(policy, "name", None) != "kpa":
+        return
+    rows = [i for i, c in enumerate(spec.configs) if c.pod_autoscaler_class == HPA_CLASS]
+    if rows:
+        raise ConfigError(f"configuration {', '.join(map(str, rows))}: pod-autoscaler-class = {HPA_CLASS}: "
+                          f"Knative scales such a revision with the HPA, not the KPA; replay it with "
+                          f"policy='hpa' (autoscale run --policy hpa; autoscale run picks it when every "
+                          f"configuration has this class and no --policy is given)")
 
 
 def _cold_start_arrays(platform: Platform, batch: int):
@@ -264,6 +276,7 @@ def run(
     platform = Platform() if platform is None else platform
     policy = as_policy("kpa" if policy is None else policy)
     check_policy(policy)
+    _check_class(spec, policy)
     if invocation is None and activator_pool is None:
         ctx = Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,
                       duration=t_end, seed=seed, row_traces=None if streams.segments is None else streams.traces)

@@ -82,8 +82,8 @@ def test_show_with_files(run):
     (("--set", "stable-window"), "--set stable-window: expected KEY=VALUE"),
     (("--set", "stable-windw=60s"), "unknown override key stable-windw; did you mean stable-window?"),
     (("--set", "window=60x"), "window = 60x, must be a number of seconds or a duration such as 90s"),
-    (("--set", "class=hpa.autoscaling.knative.dev"), "HPA class is out of scope of the KPA model"),
-], ids=["out-of-range", "no-equals", "unknown-key", "bad-unit", "hpa"])
+    (("--set", "class=example.com/custom"), "must be kpa.autoscaling.knative.dev or hpa.autoscaling.knative.dev"),
+], ids=["out-of-range", "no-equals", "unknown-key", "bad-unit", "custom-class"])
 def test_invalid_set_exits_2_without_traceback(run, argv, message):
     code, out, err = run("config", "show", *argv)
     assert code == 2 and out == ""

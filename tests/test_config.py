@@ -18,7 +18,9 @@ from autoscale.config import (
     ANNOTATION_DURATION_RANGE,
     CC_TARGET_PERCENTAGE_RANGE,
     CONTAINER_CONCURRENCY_RANGE,
+    HPA_CLASS,
     INT32_MAX,
+    KPA_CLASS,
     MAX_SCALE_RATE_MIN,
     PANIC_THRESHOLD_PERCENTAGE_ANNOTATION_RANGE,
     PANIC_WINDOW_PERCENTAGE_RANGE,
@@ -213,12 +215,9 @@ OUTSIDE = [
      "max-scale = 0 (unbounded), must be in [1, 10] because max-scale-limit = 10"),
     ("max_scale_limit", -1, {}, "max-scale-limit = -1, must be >= 0"),
     ("max_scale_limit", INT32_MAX + 1, {"max_scale": 1}, "max-scale-limit = 2147483648, must be a 32-bit integer"),
-    ("pod_autoscaler_class", "hpa.autoscaling.knative.dev", {},
-     "pod-autoscaler-class = hpa.autoscaling.knative.dev, the HPA class is out of scope of the "
-     "KPA model; must be kpa.autoscaling.knative.dev"),
     ("pod_autoscaler_class", "example.com/custom", {},
-     "pod-autoscaler-class = example.com/custom, must be kpa.autoscaling.knative.dev "
-     "(only the KPA is modelled)"),
+     "pod-autoscaler-class = example.com/custom, must be kpa.autoscaling.knative.dev or "
+     "hpa.autoscaling.knative.dev (the classes Knative ships)"),
     ("metric", "cpu", {},
      "metric = cpu, the HPA metrics cpu and memory are out of scope of the KPA model; "
      "must be concurrency or rps"),
@@ -514,7 +513,7 @@ ANNOTATION_OUTSIDE = [
     ("min-scale", "1.5", "min-scale = 1.5, must be an integer"),
     ("max-scale", "3000000000", "max-scale = 3000000000, must be a 32-bit integer"),
     ("window", "60", "window = 60, must be a duration with a unit"),
-    ("class", "hpa.autoscaling.knative.dev", "class = hpa.autoscaling.knative.dev, the HPA class is out of scope"),
+    ("class", "example.com/custom", "class = example.com/custom, must be kpa.autoscaling.knative.dev or hpa"),
     ("metric", "memory", "metric = memory, the HPA metrics cpu and memory are out of scope"),
 ]
 ANNOTATION_OUTSIDE_IDS = [f"{a}={t}" for a, t, _ in ANNOTATION_OUTSIDE]
@@ -732,3 +731,31 @@ def test_several_documents_of_one_service_are_read_from_the_last(tmp_path):
                     "metadata: {name: other}\nspec: {}\n")
     with pytest.raises(ConfigError, match="expected one Knative Service .* found 2"):
         resolve(service=path)
+
+
+def test_the_class_is_read_as_knative_reads_it():
+    # A config map whose default class is the HPA is fine when the revision's annotation selects the KPA.
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config-autoscaler"},
+          "data": {"pod-autoscaler-class": "hpa.autoscaling.knative.dev"}}
+    kpa = resolve(configmap=cm, service=service({"autoscaling.knative.dev/class": "kpa.autoscaling.knative.dev"}))
+    assert kpa.config.pod_autoscaler_class == KPA_CLASS
+    assert resolve(configmap=cm).config.pod_autoscaler_class == HPA_CLASS
+
+
+def test_a_revision_of_the_hpa_class_is_not_scaled_by_the_kpa():
+    from autoscale import replay
+    from autoscale.trace import synthetic
+
+    trace = synthetic.poisson(rate=2.0, duration=60.0, seed=1)
+    hpa = KPAConfig(pod_autoscaler_class=HPA_CLASS)
+    with pytest.raises(ConfigError, match=r"configuration 1: pod-autoscaler-class = hpa.autoscaling.knative.dev: "
+                                          r"Knative scales such a revision with the HPA"):
+        replay(trace, [KPAConfig(), hpa])
+    assert replay(trace, hpa, policy="hpa").summary.iloc[0]["completed"] > 0
+
+
+def test_autoscale_run_picks_the_hpa_for_a_revision_of_the_hpa_class(capsys):
+    from autoscale.cli import main
+
+    assert main(["run", "--trace", "default", "--duration", "600", "--set", "class=hpa.autoscaling.knative.dev"]) == 0
+    assert "policy hpa" in capsys.readouterr().out

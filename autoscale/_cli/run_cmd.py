@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from ..config import HPA_CLASS
 from ..errors import ConfigError
 from ..platform import PLATFORM_KEYS
 from .options import (
@@ -59,8 +60,9 @@ def register(subparsers) -> None:
     add_trace_arguments(p)
     add_config_arguments(p)
     add_run_arguments(p)
-    p.add_argument("--policy", default="kpa", metavar="NAME[:PARAM=VALUE...]",
-                   help="scaling policy, optionally with parameters (default kpa; see autoscale compare --help)")
+    p.add_argument("--policy", default=None, metavar="NAME[:PARAM=VALUE...]",
+                   help="scaling policy, optionally with parameters (default kpa, or hpa when every configuration's "
+                        "pod-autoscaler-class is hpa.autoscaling.knative.dev; see autoscale compare --help)")
     add_param_argument(p)
     p.add_argument("--out", type=Path, default=None,
                    help="save the results: a .csv path gets the summary table, any other path a results directory")
@@ -230,8 +232,11 @@ def run(args) -> int:
     if args.activator_pool is not None and not many:
         raise ConfigError("--activator-pool applies to --per-function and --route runs "
                           "(or --service with spec.traffic)")
-    policy = policy_from(args)
     configs, platform = build_batch(args)
+    if args.policy is None:
+        # The revision's class picks its autoscaler, as in Knative.
+        args.policy = "hpa" if configs and all(c.pod_autoscaler_class == HPA_CLASS for c in configs) else "kpa"
+    policy = policy_from(args)
     invocation = invocation_from(args) if args.async_ else None
     if many:
         return _run_many(args, configs, platform, policy, invocation, manifests if routed else None)
