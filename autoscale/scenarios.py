@@ -261,7 +261,8 @@ class ScenarioRun:
                 else f"{cs.kind}, minimum {cs.minimum():.1f} s, mean {cs.mean():.1f} s, p99 {cs.quantile(0.99):.1f} s")
         count = f"{len(s.trace):,} request" + ("" if len(s.trace) == 1 else "s")
         lines = [f"Workload: {self.scenario.workload}.",
-                 f"Trace: {s.trace.provenance.source}; {count}, {s.duration:g} s simulated.",
+                 f"Trace: {s.trace.provenance.source}; {count}, {s.duration:g} s simulated"
+                 + (f"; durations {s.trace.provenance.durations}." if s.trace.provenance.durations else "."),
                  f"Platform: pod cold start {cold}; mode switch delay {s.platform.mode_switch_delay:g} s."]
         lines += [f"{v.label} ({v.role}): {v.settings}." for v in s.variants]
         return "\n".join(lines)
@@ -295,15 +296,13 @@ class ScenarioRun:
 
         Returns ``(figure, axes)``; never shows.
         """
-        import matplotlib.pyplot as plt
-
-        from .plotting import PALETTE, _shade, latency_cdf
+        from .plotting import _STATES, PALETTE, _shade, latency_cdf, new_figure
 
         window = window or self.setup.window
         labels = list(self.timelines)
         n = len(labels)
         latency = self.setup.latency
-        fig = plt.figure(figsize=(10, 1.9 * (n + 1) + (3.2 if latency else 0.4)), constrained_layout=True)
+        fig = new_figure((10, 1.9 * (n + 1) + (3.2 if latency else 0.4)))
         grid = fig.add_gridspec(n + 1 + latency, 1, height_ratios=[1.0] + [1.6] * n + ([2.6] if latency else []))
         top = fig.add_subplot(grid[0])
         axes = [top]
@@ -320,8 +319,8 @@ class ScenarioRun:
             ax.step(t, tl["desired"], where="post", color=PALETTE["vermillion"], lw=1.1, label="decider's desired")
             ax.step(t, tl["ready"], where="post", color=PALETTE["green"], lw=1.3, label="ready")
             ax.step(t, tl["starting"], where="post", color=PALETTE["purple"], lw=1.0, ls=":", label="starting")
-            _shade(ax, t, 1, tl["panic_mode"].to_numpy().astype(float), PALETTE["yellow"], "panic")
-            _shade(ax, t, 1, tl["activator"].to_numpy().astype(float), PALETTE["sky"], "activator in path")
+            for key, state, style in _STATES:  # the activator underneath, panic hatched above it
+                _shade(ax, t, 1, tl[key].to_numpy().astype(float), state, style)
             row = self.row(label)
             ax.set_ylim(0, max(peak, 1.0) * 1.15 + 0.5)
             ax.set_ylabel("pods")
@@ -346,8 +345,6 @@ class ScenarioRun:
 
         Returns the folder.
         """
-        import matplotlib.pyplot as plt
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.rows.to_csv(folder / "summary.csv", index=False)
@@ -357,7 +354,6 @@ class ScenarioRun:
             folder / "claims.csv", index=False)
         fig, _ = self.plot()
         fig.savefig(folder / "figure.png", dpi=110)
-        plt.close(fig)
         (folder / "scenario.md").write_text(self.to_markdown("figure.png"))
         return folder
 

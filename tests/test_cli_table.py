@@ -38,7 +38,9 @@ def trace_file(tmp_path_factory):
 
 def test_a_single_configuration_prints_as_one_row_under_its_header(trace_file, capsys):
     assert main(["run", "--trace", str(trace_file)]) == 0
-    lines = capsys.readouterr().out.splitlines()[1:]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("trace ") and out[1].startswith("durations")  # the run header
+    lines = out[2:]
     assert len(lines) == 2
     header, row = lines[0].split(), lines[1].split()
     assert header[:3] == ["config", "requests", "completed"] and row[:3] == ["0", "200", "200"]
