@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from . import progress as _progress
 from .config import KPAConfig
 from .engine import replay
 from .errors import ConfigError
@@ -97,6 +98,7 @@ def compare(
     parallel: bool | None = None,
     invocations: Sequence[str] = ("sync",),
     invocation=None,
+    progress=None,
 ) -> Comparison:
     """Replay ``trace`` under each policy with the same configurations, platform and seed.
 
@@ -114,6 +116,9 @@ def compare(
     invocation : autoscale.invocation.Async, optional
         The asynchronous settings (the defaults of :class:`~autoscale.invocation.Async`
         when omitted).
+    progress : bool or callable, optional
+        As for :func:`autoscale.replay`, counting the replays (policies x invocation
+        modes), or a single replay's configurations.
     """
     configs = KPAConfig() if configs is None else configs
     if isinstance(policies, Mapping):
@@ -132,15 +137,21 @@ def compare(
         from .invocation import Async
 
         invocation = Async()
-    results = {}
     for mode in invocations:
         if mode not in ("sync", "async"):
             raise ConfigError(f"invocation {mode!r}: must be 'sync' or 'async'")
-        for label, pol in items:
-            key = label if mode == "sync" else f"{label} (async)"
-            results[key] = replay(trace, configs, policy=pol, platform=platform, seed=seed, duration=duration,
-                                  timeseries=timeseries, parallel=parallel,
-                                  invocation=invocation if mode == "async" else None)
+    results = {}
+    replays = len(items) * len(invocations)
+    # Several replays: count them; a single one counts its own configurations.
+    with _progress.bar(replays, "compare", "replays", progress=progress if replays > 1 else False) as shown:
+        for mode in invocations:
+            for label, pol in items:
+                key = label if mode == "sync" else f"{label} (async)"
+                results[key] = replay(trace, configs, policy=pol, platform=platform, seed=seed, duration=duration,
+                                      timeseries=timeseries, parallel=parallel,
+                                      invocation=invocation if mode == "async" else None,
+                                      progress=progress if replays == 1 else False)
+                shown.update()
     return Comparison(results=results, trace_name=getattr(trace, "name", ""),
                       provenance=str(getattr(trace, "provenance", "")))
 

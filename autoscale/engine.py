@@ -123,6 +123,7 @@ def replay(
     max_points: int = 2000,
     parallel: bool | None = None,
     invocation=None,
+    progress=None,
 ) -> ReplayResult:
     """Replay ``trace`` under a scaling policy for every configuration in ``configs``.
 
@@ -162,6 +163,11 @@ def replay(
         service, failed invocations are retried with backoff, then dead-lettered. The
         summary then adds the queueing delay, the time to completion, retries and dead
         letters (:mod:`autoscale.invocation`).
+    progress : bool or callable, optional
+        Under a built-in policy, the configurations of a batch finished so far, on standard
+        error, once the replay has run for a few seconds (:mod:`autoscale.progress`): by
+        default unless ``AUTOSCALE_PROGRESS=0``; ``False`` for none; a callable is called as
+        ``progress(done, total)``. A single configuration shows none. It never changes a result.
 
     Returns
     -------
@@ -177,7 +183,7 @@ def replay(
                  timeseries_points=max_points if timeseries else 0)
     return run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end,
                timeseries=timeseries, max_points=max_points, parallel=parallel, invocation=invocation,
-               drain=duration is None)
+               drain=duration is None, progress=progress)
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,6 +264,7 @@ def run(
     activator_pool: int | None = None,
     drain: bool = False,
     skip_idle: bool = True,
+    progress=None,
 ) -> ReplayResult:
     """The replay loop behind :func:`replay` and :func:`autoscale.services.replay_services`.
 
@@ -270,7 +277,8 @@ def run(
 
     Built-in policies without asynchronous invocation or an activator pool run in one
     compiled call per configuration (:mod:`autoscale.loop`); ``skip_idle=False`` makes
-    that loop step through idle seconds instead of jumping over them (same results).
+    that loop step through idle seconds instead of jumping over them (same results); there
+    ``progress`` counts the configurations finished, as in :func:`replay`.
     Everything else runs here, second by second, calling the policy's ``decide`` at its ticks.
     """
     platform = Platform() if platform is None else platform
@@ -283,7 +291,7 @@ def run(
         compiled = plan(policy, ctx)
         if compiled is not None:
             return _run_compiled(streams, spec, policy, compiled, platform, seed, t_end, timeseries, max_points,
-                                 parallel, skip_idle)
+                                 parallel, skip_idle, progress)
     arrivals, durations = streams.arrivals, streams.durations
     b = spec.batch
     ones = np.ones(b)
@@ -540,9 +548,10 @@ def _counters(ci, cf, peak_pods, scale_events, from_zero, panic_seconds, path_se
 
 
 def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: Platform, seed: int, t_end: int,
-                  timeseries: bool, max_points: int, parallel: bool | None, skip_idle: bool) -> ReplayResult:
+                  timeseries: bool, max_points: int, parallel: bool | None, skip_idle: bool,
+                  progress=None) -> ReplayResult:
     """A built-in policy's replay: every configuration in one compiled call of :mod:`autoscale.loop`."""
-    from . import _numba
+    from . import _numba, progress as _progress
     from .loop import TS_SERIES, replay_rows
 
     b = spec.batch
@@ -552,10 +561,14 @@ def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: P
         start, end = (np.asarray(x, dtype=np.int64) for x in streams.segments)
     ts = TimeSeries.allocate(b, t_end, max_points) if timeseries else None
     _numba.announce_compile()
-    out = replay_rows(streams.arrivals, streams.durations, start, end, spec, compiled,
-                      _cold_start_arrays(platform, b), seed_states(seed), platform.mode_switch_delay, t_end,
-                      ts_points=ts.time.size if ts is not None else 0, ts_step=ts.step if ts is not None else 1,
-                      parallel=parallel, skip_idle=skip_idle, activators=platform.activators)
+    # One configuration is one compiled call: nothing to count until it ends.
+    counting = b > 1 and _progress.enabled(progress)
+    with _progress.bar(b, "replay", "configurations", progress=progress if counting else False) as shown:
+        out = replay_rows(streams.arrivals, streams.durations, start, end, spec, compiled,
+                          _cold_start_arrays(platform, b), seed_states(seed), platform.mode_switch_delay, t_end,
+                          ts_points=ts.time.size if ts is not None else 0, ts_step=ts.step if ts is not None else 1,
+                          parallel=parallel, skip_idle=skip_idle, activators=platform.activators,
+                          on_row=shown.update if counting else None)
     counters = _counters(out.ci, out.cf, out.peak_pods.copy(), out.scale_events.copy(), out.scale_from_zero.copy(),
                          out.panic_seconds, out.path_seconds, t_end)
     if ts is not None:

@@ -628,13 +628,15 @@ def workers_for(batch: int, parallel: bool | None) -> int:
 
 def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_state, switch_delay: float,
                 t_end: int, ts_points: int = 0, ts_step: int = 1, parallel: bool | None = None,
-                skip_idle: bool = True, activators: int = 1) -> Outcome:
+                skip_idle: bool = True, activators: int = 1, on_row=None) -> Outcome:
     """Replay every configuration of ``spec`` under a compiled ``policy``, each in one compiled call.
 
     ``start[b]:end[b]`` are the requests of configuration ``b``; ``policy`` a
     :class:`~autoscale.policies.compiled.CompiledPolicy`; ``cold_start`` the arrays of
     :func:`autoscale.engine._cold_start_arrays`. Configurations are handed to a pool of
     threads one at a time, so no thread waits for another until the batch is done.
+    ``on_row()``, when given, is called (from the thread that ran it) as each configuration
+    finishes; a configuration's result is the same whether it runs alone or with others.
     """
     b = spec.batch
     pfp, pip = spec.packed()
@@ -658,8 +660,12 @@ def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_
                      policy.g, policy.rows, policy.table, res.hist_lat, res.hist_wait, res.out_f, res.out_i, res.ci,
                      res.cf, pods_total, res.ts, int(ts_step))
 
-    if workers == 1:
+    if workers == 1 and on_row is None:
         run(order, totals[0])
+    elif workers == 1:
+        for row in order:
+            run([row], totals[0])
+            on_row()
     else:
         lock = threading.Lock()
         queue = list(order[::-1])
@@ -673,6 +679,8 @@ def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_
                             return
                         row = queue.pop()
                     run([row], totals[k])
+                    if on_row is not None:
+                        on_row()
             except BaseException as exc:  # surfaced in the calling thread
                 errors.append(exc)
 

@@ -135,6 +135,7 @@ def replay_services(
     parallel: bool | None = None,
     activator_pool: int | None = None,
     invocation=None,
+    progress=None,
 ) -> ServicesResult:
     """Replay each service with its own autoscaler, all in one batch sharing the activator pool.
 
@@ -148,7 +149,7 @@ def replay_services(
         the name. Knative's defaults when omitted.
     functions : sequence of str, optional
         Only these functions of a multi-function trace.
-    policy, platform, seed, timeseries, max_points, parallel, invocation
+    policy, platform, seed, timeseries, max_points, parallel, invocation, progress
         As for :func:`autoscale.replay`; every service uses the same policy.
     duration : float, optional
         Seconds to simulate; by default until every service's last request would end.
@@ -185,7 +186,8 @@ def replay_services(
     streams = Streams.per_row(rows, name=trace_name, provenance=provenance)
     t_end = simulated_seconds(streams, duration)
     result = run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end, timeseries=timeseries,
-                 max_points=max_points, parallel=parallel, invocation=invocation, activator_pool=activator_pool)
+                 max_points=max_points, parallel=parallel, invocation=invocation, activator_pool=activator_pool,
+                 progress=progress)
     return ServicesResult(result=result, names=names)
 
 
@@ -203,6 +205,7 @@ def replay_route(
     max_points: int = 2000,
     parallel: bool | None = None,
     activator_pool: int | None = None,
+    progress=None,
 ) -> ServicesResult:
     """Replay one service whose route splits its requests across revisions, each with its own autoscaler.
 
@@ -219,6 +222,8 @@ def replay_route(
         The tag each request was addressed to ("" or None: the service's main URL).
     seed : int
         Seeds both the assignment of requests to revisions and the replay.
+    progress : bool or callable, optional
+        As for :func:`autoscale.replay`.
 
     Returns
     -------
@@ -241,7 +246,7 @@ def replay_route(
     streams = Streams.per_row(rows, name=trace.name, provenance=str(trace.provenance))
     t_end = simulated_seconds(streams, duration)
     result = run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end, timeseries=timeseries,
-                 max_points=max_points, parallel=parallel, activator_pool=activator_pool)
+                 max_points=max_points, parallel=parallel, activator_pool=activator_pool, progress=progress)
     tagged: dict[str, list[str]] = {}
     for _, mapping in route._tag_timeline:
         for tag, revision in mapping.items():

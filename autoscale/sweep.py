@@ -58,7 +58,6 @@ import logging
 import math
 import os
 import socket
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +65,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import progress as _progress
 from .config import ANNOTATION_PREFIX, ANNOTATION_TO_FIELD, KEY_TO_FIELD, KPAConfig
 from .configmap import resolve
 from .engine import replay
@@ -832,7 +832,7 @@ def _run_batch(trace, batch: _Batch, parallel: bool | None = None) -> str:
         name, params = batch.policy
         kw["policy"] = get(name, **dict(params))
     result = replay(trace, list(batch.configs), platform=batch.platform, seed=batch.seed,
-                    duration=batch.duration, parallel=parallel, **kw)
+                    duration=batch.duration, parallel=parallel, progress=False, **kw)
     summary = result.summary
     outputs = summary.iloc[:, summary.columns.get_loc("requests"):].copy()
     outputs.insert(0, "cell", list(batch.cells))
@@ -1132,24 +1132,6 @@ def _run_dask(plan: _Plan, todo: list[_Batch], on_done, scheduler, workers) -> N
             client.cancel(list(scattered.values()))
 
 
-def _progress_bar(progress, total: int, initial: int):
-    """A callable ``update(done, total)`` and a closer, for ``progress`` as :func:`run_sweep` takes it."""
-    if callable(progress):
-        return progress, lambda: None
-    enabled = sys.stderr.isatty() if progress is None else bool(progress)
-    if not enabled:
-        return (lambda done, total: None), lambda: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, initial=initial, unit="run", desc="sweep", file=sys.stderr, dynamic_ncols=True,
-               smoothing=0.1)
-
-    def update(done: int, total: int) -> None:
-        bar.update(done - bar.n)
-
-    return update, bar.close
-
-
 # -- the entry point ------------------------------------------------------------------------
 
 
@@ -1165,10 +1147,13 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
         as ``results.csv`` at the end; run again with the same sweep, only the
         unfinished runs are replayed. Without it, everything stays in memory.
     progress : bool or callable, optional
-        A progress bar with an ETA on standard error (``True``), none (``False``), or
-        by default a bar only when standard error is a terminal. A callable is called
-        as ``progress(done, total)`` (runs finished, runs in the sweep) after each
-        finished batch; what it raises stops the sweep (finished batches stay written).
+        The runs finished, with an ETA, on standard error once the sweep has run for a
+        few seconds (:mod:`autoscale.progress`): a bar on a terminal or in Jupyter,
+        a plain line every few seconds in a log. Shown by default unless
+        ``AUTOSCALE_PROGRESS=0``; ``False`` for none. A resumed sweep starts at the runs
+        already finished. A callable is called as ``progress(done, total)`` (runs
+        finished, runs in the sweep) after each finished batch; what it raises stops the
+        sweep (finished batches stay written).
     scheduler : str, distributed.Client or cluster, optional
         Run the batches on Dask: a scheduler address (``"tcp://host:8786"``), a
         ``Client`` (left open), or a cluster object. The workers need this package.
@@ -1232,7 +1217,7 @@ def _execute(plan: _Plan, store: _Store | None, progress, scheduler, workers) ->
     total = plan.runs
     done = total - sum(len(b.cells) for b in todo)
     frames = []
-    update, close = _progress_bar(progress, total, done)
+    shown = _progress.bar(total, "sweep", "runs", initial=done, progress=progress)
 
     def on_done(batch: _Batch, text: str) -> None:
         nonlocal done
@@ -1240,15 +1225,13 @@ def _execute(plan: _Plan, store: _Store | None, progress, scheduler, workers) ->
             store.write(batch.key, text)
         frames.append(_parse(text))
         done += len(batch.cells)
-        update(done, total)
+        shown.set(done)
 
-    try:
+    with shown:
         if todo and scheduler is None and workers is None:
             _run_local(plan, todo, on_done)
         elif todo:
             _run_dask(plan, todo, on_done, scheduler, workers)
-    finally:
-        close()
     frames.extend(store.read(k) for k in needed)
     table = _assemble(plan, frames)
     table.attrs["sweep"] = {"runs": total, "batches": len(plan.batches), "replayed_batches": len(todo),

@@ -7,6 +7,12 @@ settings.register_profile("deterministic", derandomize=True, deadline=None, prin
 settings.load_profile("deterministic")
 
 
+@pytest.fixture(autouse=True)
+def _no_progress(monkeypatch):
+    """No progress lines on standard error unless a test asks for them: a slow machine would add some."""
+    monkeypatch.setenv("AUTOSCALE_PROGRESS", "0")
+
+
 @pytest.fixture
 def cli(capsys):
     """The command line as a function: ``cli(argv)`` -> (exit code, stdout, stderr), argparse's exits included."""

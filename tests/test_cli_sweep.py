@@ -143,6 +143,12 @@ def test_workers_run_the_batches_on_a_local_dask_cluster_of_processes(trace_file
 
 
 def test_progress_bar_shows_on_a_terminal_unless_quiet(trace_file, tmp_path, capsys, monkeypatch):
+    import itertools
+
+    from autoscale import progress
+
+    monkeypatch.delenv(progress.ENV)
+    monkeypatch.setattr(progress, "_clock", itertools.count(0, 10).__next__)  # 10 s a reading
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert main(sweep_args(trace_file, tmp_path / "a")) == 0
     err = capsys.readouterr().err

@@ -186,12 +186,23 @@ def test_policies_are_a_dimension_with_their_parameters(trace, count_replays):
     assert_frame_equal(got, alone.summary.iloc[:, alone.summary.columns.get_loc(OUTPUTS_FROM):])
 
 
-def test_progress_is_a_bar_when_asked_and_silent_off_a_terminal(trace, capsys):
+def test_progress_off_a_terminal_is_plain_lines_and_nothing_for_short_work(trace, capsys, monkeypatch):
+    import itertools
+
+    from autoscale import progress
+
     s = small(trace, seeds=[0])
-    run_sweep(s, progress=True)
-    err = capsys.readouterr().err
-    assert "sweep: 100%" in err and "8/8" in err
+    monkeypatch.delenv(progress.ENV)
+    monkeypatch.setattr(progress, "_clock", itertools.count(0, 20).__next__)  # 20 s a reading
     run_sweep(s)  # standard error is not a terminal under pytest
+    lines = [line for line in capsys.readouterr().err.splitlines() if "compiling" not in line]
+    assert lines[0] == "autoscale: sweep 3/8 runs (38 %), 20s elapsed, about 33s left"
+    assert lines[-1] == "autoscale: sweep 8/8 runs (100 %), 1m00s elapsed"
+    monkeypatch.setattr(progress, "_clock", lambda: 0.0)  # work that takes no time at all
+    run_sweep(s, progress=True)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(progress, "_clock", itertools.count(0, 20).__next__)
+    run_sweep(s, progress=False)
     assert capsys.readouterr().err == ""
     seen = []
     run_sweep(s, progress=lambda done, total: seen.append((done, total)))

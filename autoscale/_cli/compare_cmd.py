@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
-from .options import figure
+from .options import figure, progress_from
 from .run_cmd import (
     add_async_arguments, add_config_arguments, add_param_argument, add_run_arguments, add_trace_arguments,
     build_batch, check_async_options, invocation_from, load_trace, print_durations, write_outputs,
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     timeseries = args.plot is not None or (args.out is not None and args.out.suffix != ".csv")
     trace = load_trace(args, len(configs), timeseries)
     cmp = compare(trace, policies, configs, platform=platform, seed=args.seed, duration=args.duration,
-                  timeseries=timeseries, invocations=modes, invocation=invocation)
+                  timeseries=timeseries, invocations=modes, invocation=invocation, progress=progress_from(args))
     table = cmp.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"{len(configs)} configuration(s) x {len(policies)} policies x {len(modes)} invocation mode(s), "

@@ -341,3 +341,15 @@ def csv_options(args, traces=()) -> dict:
         _check_formats(traces, fmt, "--period", _PERIOD_FORMATS, "count series")
         given["period"] = period
     return {**given, **window, **({"format": fmt} if fmt is not None else {})}
+
+
+def add_quiet_argument(parser) -> None:
+    """``--quiet`` (or ``--no-progress``): no progress on standard error (:mod:`autoscale.progress`)."""
+    parser.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true",
+                        help="show no progress on standard error (also AUTOSCALE_PROGRESS=0); by default long "
+                             "work shows it after a few seconds")
+
+
+def progress_from(args):
+    """The ``progress`` argument of a replay or sweep for the command line's options."""
+    return False if args.quiet else None

@@ -12,8 +12,8 @@ from ..config import HPA_CLASS
 from ..errors import ConfigError
 from ..platform import PLATFORM_KEYS
 from .options import (
-    SECONDS_SYNTAX, add_csv_arguments, csv_options, figure, parse_assignments, parse_policy_text, positive, seconds,
-    whole,
+    SECONDS_SYNTAX, add_csv_arguments, add_quiet_argument, csv_options, figure, parse_assignments, parse_policy_text,
+    positive, progress_from, seconds, whole,
 )
 from .table import format_table
 from ..trace.sizes import check_configurations
@@ -86,6 +86,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=whole("--seed"), default=0, help="seed of the random streams (default 0)")
     parser.add_argument("--duration", type=seconds("--duration"), default=None,
                         help=f"time to simulate, {SECONDS_SYNTAX} (default: the whole trace)")
+    add_quiet_argument(parser)
 
 
 def add_param_argument(parser: argparse.ArgumentParser) -> None:
@@ -243,7 +244,7 @@ def run(args) -> int:
     timeseries = args.plot is not None or (args.out is not None and args.out.suffix != ".csv")
     trace = load_trace(args, len(configs), timeseries)
     result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
-                    timeseries=timeseries, invocation=invocation)
+                    timeseries=timeseries, invocation=invocation, progress=progress_from(args))
     table = result.summary
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; "
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
@@ -304,10 +305,11 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
     if args.per_function:
         run = replay_services(trace, configs[0], policy=policy, platform=platform, seed=args.seed,
                               duration=args.duration, timeseries=plot, activator_pool=args.activator_pool,
-                              invocation=invocation)
+                              invocation=invocation, progress=progress_from(args))
     else:
         run = replay_route(trace, revisions, route, policy=policy, platform=platform, seed=args.seed,
-                           duration=args.duration, timeseries=plot, activator_pool=args.activator_pool)
+                           duration=args.duration, timeseries=plot, activator_pool=args.activator_pool,
+                           progress=progress_from(args))
     table = run.summary
     kind = run.kind
     print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; {len(run.names)} {kind}s, "

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .options import (
-    SECONDS_SYNTAX, add_csv_arguments, csv_options, figure, parse_assignments, parse_policy_text, seconds, whole,
+    SECONDS_SYNTAX, add_csv_arguments, add_quiet_argument, csv_options, figure, parse_assignments, parse_policy_text,
+    progress_from, seconds, whole,
 )
 
 __all__ = ["register", "run", "parse_random", "parse_policy", "build_sweep"]
@@ -101,7 +102,7 @@ def register(subparsers) -> None:
                       help="run batches on a local Dask cluster of N single-threaded worker processes")
     dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="run batches on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
-    x.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_argument(x)
     x.add_argument("--plot", type=figure("--plot"), default=None, metavar="FILE",
                    help="write the p99 latency over the first two swept keys and the Pareto front of pod-seconds "
                         "against p99 latency (PNG, SVG, PDF, ...)")
@@ -260,7 +261,7 @@ def run(args) -> int:
 
     sweep = build_sweep(args)
     with _warnings_to_stderr():
-        table = run_sweep(sweep, args.out, progress=False if args.quiet else None, scheduler=args.scheduler,
+        table = run_sweep(sweep, args.out, progress=progress_from(args), scheduler=args.scheduler,
                           workers=args.workers, extend=args.extend)
     stats = table.attrs["sweep"]
     traces = len(table[["trace", "function"]].drop_duplicates()) if "function" in table else table["trace"].nunique()
