@@ -189,3 +189,23 @@ def test_with_settings_parses_the_command_line_forms():
     assert p.setting("activators") == 3
     with pytest.raises(ConfigError, match=r"activators = 'x', must be a whole number in \[1, 32\]"):
         Platform().with_settings({"activators": "x"})
+
+
+def test_the_command_line_sets_the_activators(tmp_path, capsys):
+    import pandas as pd
+
+    from autoscale.cli import main
+
+    path = tmp_path / "requests.csv"
+    POISSON.to_csv(path)
+    assert main(["run", "--trace", str(path), "--set", "activators=3", "--set", "container-concurrency=1"]) == 0
+    assert main(["run", "--trace", str(path), "--set", "activators=0"]) == 2
+    assert "activators = 0, must be a whole number in [1, 32]" in capsys.readouterr().err
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--trace", str(path), "--out", str(out), "--quiet", "--grid", "activators=1,3",
+                 "--set", "container-concurrency=1"]) == 0
+    table = pd.read_csv(out / "results.csv")
+    assert sorted(table["activators"]) == [1, 3]
+    # three activators change the CC 1 replay (each counts only its own requests against a pod's slot)
+    p99 = table.set_index("activators")["latency_p99_s"]
+    assert p99[1] != p99[3]
