@@ -33,11 +33,10 @@ N_PF = 7
 # backends by address, as Knative's throttler sorts them by their IP:port strings.
 # int64 per pod: pi[b, F, p]; the last field, PI_ACT, is repeated once per activator: pi[b, PI_ACT + a, p]
 # is the number of requests activator a has sent pod p and not yet seen answered.
-PI_STATE, PI_EXEC, PI_QHEAD, PI_QLEN, PI_CONC, PI_PCONC, PI_ARR, PI_PARR, PI_AMASK, PI_RANK, PI_ACT = range(11)
-N_PI = 11  # with one activator; ``pod_fields(k)`` with k activators
-# PI_RANK: a ready pod's place among the ready pods in address order; PI_AMASK: the activators
-# (bit a for activator a) whose throttler is assigned the pod. Both are kept only with several
-# activators (``pkg/activator/net/throttler.go``, ``assignSlice``).
+PI_STATE, PI_EXEC, PI_QHEAD, PI_QLEN, PI_CONC, PI_PCONC, PI_ARR, PI_PARR, PI_AMASK, PI_ACT = range(10)
+N_PI = 10  # with one activator; ``pod_fields(k)`` with k activators
+# PI_AMASK: the activators (bit a for activator a) whose throttler is assigned the pod, kept
+# only with several activators (``pkg/activator/net/throttler.go``, ``assignSlice``).
 # pod states
 EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 
@@ -109,12 +108,14 @@ N_REPORT = 11
 # R_POD_CONC: exact total of every ready pod's mean concurrency (no sampling);
 # R_SYSTEM_CONC: exact mean number of requests in the system (pods and the activator).
 
-def pod_fields(activators: int) -> int:
+@nb.njit(**INLINE)
+def pod_fields(activators):
     """Rows of the int64 pod array with ``activators`` activators."""
     return N_PI + activators - 1
 
 
-def config_fields(activators: int) -> tuple[int, int]:
+@nb.njit(**INLINE)
+def config_fields(activators):
     """Columns of the float64 and int64 configuration arrays with ``activators`` activators."""
     return N_CF + activators * N_AF, N_CI + activators * N_AI
 

@@ -27,7 +27,7 @@ import numpy as np
 from ._numba import LEAF
 from ._state import (
     AF_RR, AI_HEAD, AI_INDEX, AI_LEN, AI_NA, CI_ALEN, CI_NACT, CI_NREADY, CI_NSUB, CI_ON_DEMAND, CI_PHIGH, PF_ADDR,
-    PF_CREATED, PI_ACT, PI_AMASK, PI_RANK, PI_STATE, READY, RS_ACT, RS_ROUTE, _INLINE, _act_conc, _below, _uniform,
+    PF_CREATED, PI_ACT, PI_AMASK, PI_STATE, READY, RS_ACT, RS_ROUTE, _INLINE, _act_conc, _below, _uniform,
     act_f, act_i,
 )
 from .queueproxy import _admit
@@ -56,7 +56,7 @@ def _pick_ready(pi, ci, rng, b):
 
 @nb.njit(**LEAF)
 def _assign(pf, pi, ci, b):
-    """Each ready pod's place in address order and the activators it is assigned to (several activators).
+    """The activators each ready pod is assigned to, from its place in address order (several activators).
 
     ``pkg/activator/net/throttler.go``: ``assignSlice`` and ``pickIndices`` per activator, on
     its own index and count of activators. (With CC = 0 every activator uses every pod, and
@@ -91,7 +91,6 @@ def _assign(pf, pi, ci, b):
                 mine = (ai * size <= r < ai * size + size) or (ai < rem and r == lt - rem + ai)
             if mine:
                 mask |= 1 << a
-        pi[b, PI_RANK, p] = r
         pi[b, PI_AMASK, p] = mask
 
 
@@ -189,17 +188,12 @@ def _pick_activator(pf, pi, cf, ci, rng, b, cc, a):
 def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
               hist_wait, fin, rng, b, t, cc, timeout, a):
     """Send activator ``a``'s queued requests to pods while one of its pods has room."""
-    acap = a_queue.shape[2]
     ia = act_i(a)
     while ci[b, ia + AI_LEN] > 0:
         p = _pick_activator(pf, pi, cf, ci, rng, b, cc, a)
         if p < 0:
             return
-        head = ci[b, ia + AI_HEAD]
-        req = a_queue[b, a, head]
-        ci[b, ia + AI_HEAD] = (head + 1) % acap
-        ci[b, ia + AI_LEN] -= 1
-        ci[b, CI_ALEN] -= 1
+        req = _dequeue(a_queue, ci, b, a)
         pi[b, PI_ACT + a, p] += 1
         if not _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, hist_wait, fin,
                       b, p, t, req, a + 1, cc, timeout):
@@ -225,6 +219,17 @@ def _enqueue(a_queue, ci, b, a, req):
     a_queue[b, a, (ci[b, ia + AI_HEAD] + ci[b, ia + AI_LEN]) % acap] = req
     ci[b, ia + AI_LEN] += 1
     ci[b, CI_ALEN] += 1
+
+
+@nb.njit(**_INLINE)
+def _dequeue(a_queue, ci, b, a):
+    """Take the request at the head of activator ``a``'s queue (the caller checked it is not empty)."""
+    ia = act_i(a)
+    head = ci[b, ia + AI_HEAD]
+    ci[b, ia + AI_HEAD] = (head + 1) % a_queue.shape[2]
+    ci[b, ia + AI_LEN] -= 1
+    ci[b, CI_ALEN] -= 1
+    return a_queue[b, a, head]
 
 
 @nb.njit(**_INLINE)

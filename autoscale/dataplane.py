@@ -38,7 +38,8 @@ from ._state import (
     reset_rows,
 )
 from .activator import (
-    _assign, _choose_activator, _dispatch, _dispatch_all, _enqueue, _oldest_deadline, _pick_ready, _set_subset,
+    _assign, _choose_activator, _dequeue, _dispatch, _dispatch_all, _enqueue, _oldest_deadline, _pick_ready,
+    _set_subset,
 )
 from .pods import _apply_one, _finish_one, _new_pod, _next_ready, _retire_idle, _terminate
 from .queueproxy import _admit, _pop_pod_queue
@@ -138,7 +139,6 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
               cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready):
     cc = cc_arr[b]
     timeout = timeout_arr[b]
-    acap = a_queue.shape[2]
     bcap = bq.shape[1]
     ptr = cur[b]
     i1 = end[b]
@@ -225,11 +225,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             cf[b, CF_SW_TIME] = INF
         elif tt == t:
             # The oldest request waiting in an activator reaches the revision timeout.
-            ia = act_i(ta_act)
-            req = a_queue[b, ta_act, ci[b, ia + AI_HEAD]]
-            ci[b, ia + AI_HEAD] = (ci[b, ia + AI_HEAD] + 1) % acap
-            ci[b, ia + AI_LEN] -= 1
-            ci[b, CI_ALEN] -= 1
+            req = _dequeue(a_queue, ci, b, ta_act)
             ci[b, CI_504] += 1
             ci[b, CI_INSYS] -= 1
             _act_conc(cf, ci, b, ta_act, t, -1)

@@ -57,9 +57,9 @@ from ._numba import JIT, LEAF
 from ._state import (
     AI_HEAD, AI_LEN, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
     CI_AENTRY, CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NPUSH, CI_NREADY,
-    CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, HIST_BINS, N_AF, N_AI, N_CF, N_CI, N_PF,
-    N_PI, N_REPORT, N_RS, R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC,
-    R_PROXIED_CONC, R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, act_i, reset_rows,
+    CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, HIST_BINS, N_CF, N_CI, N_PF, N_REPORT, N_RS,
+    R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC,
+    R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, act_i, config_fields, pod_fields, reset_rows,
 )
 from .activator import _set_subset
 from .dataplane import _second_one
@@ -412,11 +412,12 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     npods = 8
     nact = 1 if on_demand else activators  # a front end that scales per request has one queue
     pf = np.zeros((1, N_PF, npods))
-    pi = np.zeros((1, N_PI + nact - 1, npods), dtype=np.int64)
+    pi = np.zeros((1, pod_fields(nact), npods), dtype=np.int64)
     p_queue = np.zeros((1, npods, max(10 * cc, 1)), dtype=np.int64)
     order = np.zeros((1, npods), dtype=np.int64)
-    cf = np.zeros((1, N_CF + nact * N_AF))
-    ci = np.zeros((1, N_CI + nact * N_AI), dtype=np.int64)
+    n_cf, n_ci = config_fields(nact)
+    cf = np.zeros((1, n_cf))
+    ci = np.zeros((1, n_ci), dtype=np.int64)
     reset_rows(cf, ci)
     if on_demand:
         ci[0, CI_ON_DEMAND] = 1

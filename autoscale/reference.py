@@ -765,8 +765,8 @@ class _Simulation:
         if n == self.endpoints:
             return
         self.endpoints = n
-        for act in self.acts[:n]:
-            act.index, act.count = self.acts.index(act), n
+        for a, act in enumerate(self.acts[:n]):
+            act.index, act.count = a, n
         if self._queued():
             self._dispatch(t)
 
