@@ -53,9 +53,9 @@ N_CF = 17
     CI_HSIZE, CI_ALEN, CI_ACONC, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
     CI_TOTAL, CI_DONE, CI_503, CI_504, CI_COLD, CI_CREATED, CI_NREADY, CI_NSTART, CI_NDRAIN,
     CI_INSYS, CI_PHIGH, CI_XCONC, CI_ON_DEMAND, CI_FLOOR, CI_ACAP, CI_AREJ, CI_ASYNC, CI_NFIN, CI_BHEAD,
-    CI_BLEN, CI_BINF, CI_BCONC, CI_NACT, CI_NSUB, CI_NSUB_WANT, CI_NPUSH,
-) = range(33)
-N_CI = 33
+    CI_BLEN, CI_BINF, CI_BCONC, CI_NACT, CI_NSUB, CI_NSUB_WANT, CI_NPUSH, CI_KSIZE, CI_KBASE,
+) = range(35)
+N_CI = 35
 # The activators: CI_NACT of them in the cluster, the first CI_NSUB of them in the revision's
 # public endpoints (the subset the SKS gives it; CI_NSUB_WANT: the subset the control plane asks
 # for, applied at the next second). Totals over the activators: CI_ALEN requests queued,
@@ -93,6 +93,9 @@ MAX_ACTIVATORS = 32
 # order while fewer than CI_BCONC are in flight (0: no limit; CI_BINF in flight) and at
 # least CF_BGAP seconds apart (CF_BNEXT: the earliest next dispatch). Every attempt that
 # ends is written to the finish buffer (id, code 0 done / 1 503 / 2 504, time), CI_NFIN of them.
+# Closed-loop clients (CI_ASYNC = 2, :mod:`autoscale.clients`): client c's request has id
+# CI_KBASE + c, and every one that ends goes to the finish buffer the same way, for the client
+# to send its next; CI_KSIZE clients wait in the heap of next sends.
 
 # --- what the data plane reports at the end of each second: out[b, R] ----------------------
 (
@@ -180,8 +183,8 @@ _INLINE = INLINE
 # --- random streams: rng[b, RS_*], one SplitMix64 state per purpose -------------------------
 # Each purpose draws from its own stream (common random numbers): a configuration that
 # scrapes draws the same cold starts, routing and addresses as one that does not.
-RS_COLD, RS_ROUTE, RS_SCRAPE, RS_ADDR, RS_ACT = range(5)
-N_RS = 5
+RS_COLD, RS_ROUTE, RS_SCRAPE, RS_ADDR, RS_ACT, RS_CLIENT = range(6)
+N_RS = 6
 
 
 @nb.njit(**_INLINE)
@@ -334,11 +337,14 @@ def _exec_conc(cf, ci, b, t, d):
 
 @nb.njit(**_INLINE)
 def _ended(fin, ci, b, req, code, t):
-    """An asynchronous attempt ended: record it for the dispatcher and free its slot."""
-    if ci[b, CI_ASYNC] == 1:
+    """A request ended: an asynchronous attempt is recorded for the dispatcher (and frees its slot),
+    a closed-loop client's request for its client."""
+    mode = ci[b, CI_ASYNC]
+    if mode == 1 or (mode == 2 and req >= ci[b, CI_KBASE]):
         k = ci[b, CI_NFIN]
         fin[b, k, 0] = req
         fin[b, k, 1] = code
         fin[b, k, 2] = t
         ci[b, CI_NFIN] = k + 1
-        ci[b, CI_BINF] -= 1
+        if mode == 1:
+            ci[b, CI_BINF] -= 1

@@ -31,7 +31,8 @@ from ._state import (
     _INLINE, _JIT, AF_CREATED, AI_ARR, AI_ENTRY, AI_HEAD, AI_LEN, AI_PUSHED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS,
     CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX, CF_NEXT_READY, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
     CI_ACAP, CI_ACONC, CI_AENTRY, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN,
-    CI_COLD, CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NFIN, CI_NPUSH, CI_NREADY,
+    CI_KBASE, CI_COLD, CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NFIN, CI_NPUSH,
+    CI_NREADY,
     CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, HIST_BINS, INF, N_REPORT,
     N_RS, N_PF, PF_IDLE_SINCE, PF_READY_AT, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY,
     STARTING, _act_conc, _ended, _exec_conc, _heap_pop, _pod_conc, act_f, act_i, config_fields, hist_bin, pod_fields,
@@ -41,6 +42,7 @@ from .activator import (
     _assign, _choose_activator, _dequeue, _dispatch, _dispatch_all, _enqueue, _oldest_deadline, _pick_ready,
     _set_subset,
 )
+from .clients import ClientArrays, answered, next_send, send, start_clients
 from .pods import _apply_one, _finish_one, _new_pod, _next_ready, _retire_idle, _terminate
 from .queueproxy import _admit, _pop_pod_queue
 from .scraper import _report_one
@@ -136,14 +138,19 @@ def _next_dispatch(cf, ci, bq, att_ready, b):
 @nb.njit(**LEAF)
 def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
               pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng,
-              cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready):
+              cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready, cl):
     cc = cc_arr[b]
     timeout = timeout_arr[b]
     bcap = bq.shape[1]
     ptr = cur[b]
     i1 = end[b]
+    clients = ci[b, CI_ASYNC] == 2
+    if clients and ci[b, CI_NFIN] > 0:  # answers given at the last second's end
+        answered(arrivals, rng, ci, fin, b, t0, cl)
+    kf = cl[0]
     while True:
         ta = arrivals[ptr] if ptr < i1 else INF
+        tk = next_send(kf, ci, b) if clients else INF
         tb = _next_dispatch(cf, ci, bq, att_ready, b)
         tc = h_end[b, 0] if ci[b, CI_HSIZE] > 0 else INF
         tr = cf[b, CF_NEXT_READY]
@@ -157,7 +164,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             ts = t0
         if tb < t0:
             tb = t0
-        t = min(ta, tb, tc, tr, tt, ts)
+        t = min(ta, tb, tc, tr, tt, ts, tk)
         if t >= t1:
             break
         arrive = False
@@ -239,6 +246,10 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             cf[b, CF_BNEXT] = t + cf[b, CF_BGAP]
             arrivals[req] = t
             arrive = True
+        elif tk == t and ta > t:
+            # A closed-loop client's request reaches the ingress (a trace's arrival at the same time goes first).
+            req = send(arrivals, durations, rng, ci, b, t, cl)
+            arrive = True
         else:
             req = ptr
             ptr += 1
@@ -246,13 +257,15 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
         if arrive:  # one call site: the arrival's code is inlined once
             _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait,
                     fin, rng, cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout)
+        if clients and ci[b, CI_NFIN] > 0:
+            answered(arrivals, rng, ci, fin, b, t, cl)
     cur[b] = ptr
 
 
 @nb.njit(**LEAF)
 def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                 h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
+                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl):
     cf[b, CF_PUSH_TIME] = np.nan
     ci[b, CI_NPUSH] = 0
     if changed[b]:
@@ -264,14 +277,15 @@ def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_wi
             _dispatch_all(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
                           hist_wait, fin, rng, b, t0, cc[b], timeout[b])
     _step_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, pf, pi, cf, ci, h_end, h_pod,
-              h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready)
+              h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready,
+              cl)
     _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order, fin)
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)
 def _second_parallel(t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                      h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                     cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
+                     cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl):
     """One second for every configuration: pending replica changes at t0, events, reports at t1.
 
     Fused into one parallel call so the threads meet once a second.
@@ -279,18 +293,18 @@ def _second_parallel(t0, t1, cur, end, arrivals, durations, cc, timeout, stable_
     for b in nb.prange(ci.shape[0]):
         _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                     h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready)
+                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl)
 
 
 @nb.njit(**_JIT)
 def _second_serial(t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                    h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                   cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready):
+                   cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl):
     """The same on one thread: for small batches a thread barrier each second costs more than it saves."""
     for b in range(ci.shape[0]):
         _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
                     h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready)
+                    cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl)
 
 
 @nb.njit(**_JIT)
@@ -345,14 +359,21 @@ class DataPlane:
     activators : int
         Activators in the cluster (:attr:`autoscale.Platform.activators`); all of them are in
         the revision's endpoints until :meth:`set_activator_subset` says otherwise.
+    clients : autoscale.clients.ClientArrays, optional
+        Closed-loop clients of every configuration, besides (or instead of) the requests;
+        each configuration's clients have request ids of their own after the requests.
     """
 
     def __init__(self, arrivals, durations, container_concurrency, timeout, cold_start, seed_state,
                  stable_window, scrape, pods=8, heap=64, activator_queue=64, parallel=None, segments=None,
-                 activators=1):
-        self.arrivals = np.ascontiguousarray(arrivals, dtype=np.float64).copy()
-        self.durations = np.ascontiguousarray(durations, dtype=np.float64)
-        self.n_requests = self.arrivals.size
+                 activators=1, clients=None):
+        n_clients = 0 if clients is None else clients.n
+        b = np.asarray(container_concurrency).size
+        arrivals = np.ascontiguousarray(arrivals, dtype=np.float64)
+        durations = np.ascontiguousarray(durations, dtype=np.float64)
+        self.arrivals = np.concatenate([arrivals, np.zeros(b * n_clients)])
+        self.durations = np.concatenate([durations, np.zeros(b * n_clients)]) if n_clients else durations
+        self.n_requests = arrivals.size
         self.cc = np.asarray(container_concurrency, dtype=np.int64)
         self.timeout = np.asarray(timeout, dtype=np.float64)
         self.stable_window = np.asarray(stable_window, dtype=np.float64)
@@ -384,16 +405,24 @@ class DataPlane:
         self._no_replicas = np.zeros(b, dtype=np.int64)
         self._on_demand = False
         if segments is None:
-            start, end = np.zeros(b, dtype=np.int64), np.full(b, self.arrivals.size, dtype=np.int64)
+            start, end = np.zeros(b, dtype=np.int64), np.full(b, arrivals.size, dtype=np.int64)
         else:
             start, end = (np.asarray(x, dtype=np.int64).copy() for x in segments)
         self.cur, self.end, self.nxt = start, end, start.copy()
         # Asynchronous invocation: backlog rings, ready times per attempt, finish buffer.
         self.bq = np.zeros((b, 8), dtype=np.int64)
         self.att_ready = np.zeros(max(self.arrivals.size, 1))
-        self.fin = np.zeros((b, 64, 3))
+        self.fin = np.zeros((b, max(64, n_clients), 3))
         self._async = False
         self._no_change = np.zeros(b, dtype=np.bool_)
+        self.n_clients = n_clients
+        self.clients = clients if clients is not None else ClientArrays((), b)
+        self._cl = self.clients.cl()
+        if n_clients:
+            self.ci[:, CI_ASYNC] = 2
+            self.ci[:, CI_KBASE] = arrivals.size + n_clients * np.arange(b)
+            for row in range(b):
+                start_clients(self.ci, row, self._cl)
 
     # -- capacity ----------------------------------------------------------------------
 
@@ -450,7 +479,7 @@ class DataPlane:
 
         Returns the reports of t1, one row per configuration (see ``_report_one``).
         """
-        incoming = int(_advance(self.arrivals, self.nxt, self.end, t1))
+        incoming = int(_advance(self.arrivals, self.nxt, self.end, t1)) + self.n_clients
         if self._async:
             incoming += int(self.ci[:, CI_BLEN].max())
             need = int((self.ci[:, CI_INSYS] + self.ci[:, CI_BLEN]).max()) + incoming + 1
@@ -471,7 +500,7 @@ class DataPlane:
                self.scrape, self.pf, self.pi, self.cf, self.ci, self.h_end, self.h_pod, self.h_info,
                self.p_queue, self.a_queue, self.hist_lat, self.hist_wait, self.rng, self.out, self.order,
                self.cs_kind, self.cs_par, self.cs_emp, self.cs_emp_n, replicas, changed, self.fin, self.bq,
-               self.att_ready)
+               self.att_ready, self._cl)
         return self.out
 
     # -- asynchronous invocation ------------------------------------------------------------

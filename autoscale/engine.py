@@ -129,8 +129,10 @@ def replay(
 
     Parameters
     ----------
-    trace : autoscale.trace.Trace
-        Requests: arrival times and service durations, seconds.
+    trace : autoscale.trace.Trace or autoscale.workload.ClosedLoop
+        Requests: arrival times and service durations, seconds; or closed-loop clients
+        (beside an optional trace), whose requests are made during the replay. The result's
+        ``load`` and ``load_summary`` then hold what each client pool observed.
     configs : KPAConfig or sequence of KPAConfig
         One configuration, or a batch run at once. Every policy reads the data-plane
         keys (container concurrency, timeout, the target); the KPA reads them all.
@@ -174,16 +176,25 @@ def replay(
     ReplayResult
     """
     from .trace.sizes import check_replay
+    from .workload import ClosedLoop
 
     spec = KPASpec.from_configs(configs)
-    streams = Streams.shared(trace)
-    t_end = simulated_seconds(trace, duration)
+    clients = None
+    if isinstance(trace, ClosedLoop):
+        workload, trace = trace, trace.requests()
+        clients = workload.pools
+        streams = Streams(np.asarray(trace.arrivals, dtype=np.float64), np.asarray(trace.durations, dtype=np.float64),
+                          None, [trace], workload.name, workload.provenance)
+        t_end = workload.seconds() if duration is None else simulated_seconds(trace, duration)
+    else:
+        streams = Streams.shared(trace)
+        t_end = simulated_seconds(trace, duration)
     check_replay(f"replay of {len(trace):,} requests over {t_end:,} s with {spec.batch:,} configuration(s)",
                  requests=len(trace), configurations=spec.batch, seconds=t_end,
                  timeseries_points=max_points if timeseries else 0)
     return run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end,
                timeseries=timeseries, max_points=max_points, parallel=parallel, invocation=invocation,
-               drain=duration is None, progress=progress)
+               drain=duration is None, progress=progress, clients=clients)
 
 
 @dataclass(frozen=True, eq=False)
@@ -241,7 +252,10 @@ class Streams:
             per_second = concurrency_per_second(row.arrivals, row.durations, 0, seconds)
             padded = np.zeros(points * step)
             padded[:seconds] = per_second
-            sums = padded.reshape(points, step).sum(axis=1)
+            # Column by column: the same sums whatever order numpy's reductions use.
+            sums = np.zeros(points)
+            for column in padded.reshape(points, step).T:
+                sums += column
             counts = np.minimum(step, seconds - np.arange(points) * step)
             out[b] = sums / np.maximum(counts, 1)
         if self.segments is None:
@@ -265,6 +279,7 @@ def run(
     drain: bool = False,
     skip_idle: bool = True,
     progress=None,
+    clients=None,
 ) -> ReplayResult:
     """The replay loop behind :func:`replay` and :func:`autoscale.services.replay_services`.
 
@@ -280,18 +295,30 @@ def run(
     that loop step through idle seconds instead of jumping over them (same results); there
     ``progress`` counts the configurations finished, as in :func:`replay`.
     Everything else runs here, second by second, calling the policy's ``decide`` at its ticks.
+    ``clients`` are closed-loop client pools (:class:`autoscale.workload.Clients`) that
+    every configuration runs beside its requests.
     """
+    from .clients import ClientArrays
+    from .workload import LoadOutcome
+
     platform = Platform() if platform is None else platform
     policy = as_policy("kpa" if policy is None else policy)
     check_policy(policy)
     _check_class(spec, policy)
+    if clients and invocation is not None:
+        raise ConfigError("closed-loop clients wait for each response, and asynchronous invocation answers at "
+                          "once: replay a closed-loop workload synchronously (no invocation=)")
+    client_arrays = ClientArrays(clients, spec.batch) if clients else None
     if invocation is None and activator_pool is None:
         ctx = Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,
                       duration=t_end, seed=seed, row_traces=None if streams.segments is None else streams.traces)
         compiled = plan(policy, ctx)
         if compiled is not None:
-            return _run_compiled(streams, spec, policy, compiled, platform, seed, t_end, timeseries, max_points,
-                                 parallel, skip_idle, progress)
+            result = _run_compiled(streams, spec, policy, compiled, platform, seed, t_end, timeseries, max_points,
+                                   parallel, skip_idle, progress, client_arrays)
+            if client_arrays is not None:
+                result.load = LoadOutcome(clients, client_arrays.out, float(t_end))
+            return result
     arrivals, durations = streams.arrivals, streams.durations
     b = spec.batch
     ones = np.ones(b)
@@ -306,7 +333,7 @@ def run(
         arrivals, durations, spec.container_concurrency, spec.timeout_seconds,
         _cold_start_arrays(platform, b), seed_states(seed), spec.stable_window,
         spec.has_scrape_target if kpa else everyone, parallel=parallel, segments=streams.segments,
-        activators=platform.activators,
+        activators=platform.activators, clients=client_arrays,
     )
     async_layer = None
     if invocation is not None:
@@ -487,7 +514,8 @@ def run(
             errors = dp.ci[:, [CI_503, CI_504]]
             new = errors - errors_seen
             errors_seen = errors
-            ts.add(s, no_demand, stable_seen, panic_seen, desired, dp.starting, dp.ready,
+            ts.add(s, out[:, R_SYSTEM_CONC] if clients else no_demand, stable_seen, panic_seen, desired,
+                   dp.starting, dp.ready,
                    panicking, in_path, new[:, 0], new[:, 1], dp.backlog)
         s += 1
 
@@ -506,7 +534,8 @@ def run(
         counters["activator_rejected"] = dp.ci[:, CI_AREJ].copy()
     if ts is not None:
         ts.finish()
-        ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
+        if not clients:
+            ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
     return ReplayResult(
         spec=spec,
         trace_name=streams.name,
@@ -522,6 +551,7 @@ def run(
         platform=platform,
         policy=policy.name,
         policy_params=dict(policy.params()),
+        load=LoadOutcome(clients, client_arrays.out, float(t_end)) if clients else None,
     )
 
 
@@ -549,7 +579,7 @@ def _counters(ci, cf, peak_pods, scale_events, from_zero, panic_seconds, path_se
 
 def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: Platform, seed: int, t_end: int,
                   timeseries: bool, max_points: int, parallel: bool | None, skip_idle: bool,
-                  progress=None) -> ReplayResult:
+                  progress=None, clients=None) -> ReplayResult:
     """A built-in policy's replay: every configuration in one compiled call of :mod:`autoscale.loop`."""
     from . import _numba, progress as _progress
     from .loop import TS_SERIES, replay_rows
@@ -568,14 +598,15 @@ def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: P
                           _cold_start_arrays(platform, b), seed_states(seed), platform.mode_switch_delay, t_end,
                           ts_points=ts.time.size if ts is not None else 0, ts_step=ts.step if ts is not None else 1,
                           parallel=parallel, skip_idle=skip_idle, activators=platform.activators,
-                          on_row=shown.update if counting else None)
+                          on_row=shown.update if counting else None, clients=clients)
     counters = _counters(out.ci, out.cf, out.peak_pods.copy(), out.scale_events.copy(), out.scale_from_zero.copy(),
                          out.panic_seconds, out.path_seconds, t_end)
     if ts is not None:
         ts.values = {name: out.ts[:, k, :].copy() for k, name in enumerate(TS_SERIES)}
         ts._count = np.bincount(np.arange(t_end) // ts.step, minlength=ts.time.size).astype(np.float64)
         ts.finish()
-        ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
+        if clients is None:
+            ts.values["demand"] = streams.demand(b, t_end, ts.step, ts.time.size)
     return ReplayResult(
         spec=spec, trace_name=streams.name, provenance=streams.provenance, duration=float(t_end),
         counters=counters, latency_hist=out.hist_lat, wait_hist=out.hist_wait, timeseries=ts,

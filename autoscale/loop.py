@@ -56,12 +56,14 @@ from . import spec as P
 from ._numba import JIT, LEAF
 from ._state import (
     AI_HEAD, AI_LEN, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
-    CI_AENTRY, CI_ALEN, CI_APUSHED, CI_FLOOR, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NPUSH, CI_NREADY,
-    CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, HIST_BINS, N_CF, N_CI, N_PF, N_REPORT, N_RS,
+    CI_AENTRY, CI_ALEN, CI_APUSHED, CI_ASYNC, CI_FLOOR, CI_INPATH, CI_INSYS, CI_KBASE, CI_NACT, CI_NDRAIN, CI_NFIN,
+    CI_NPUSH, CI_NREADY, CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_SWTO, CI_TOTAL, HIST_BINS, N_CF, N_CI,
+    N_PF, N_REPORT, N_RS,
     R_ACTIVATOR_CONC, R_ACTIVATOR_REPORTED, R_ACTIVATOR_RPS, R_BUSY, R_CONC, R_POD_CONC, R_PROXIED_CONC,
     R_PROXIED_RPS, R_RPS, R_SCRAPED, R_SYSTEM_CONC, act_i, config_fields, pod_fields, reset_rows,
 )
 from .activator import _set_subset
+from .clients import ClientArrays, next_send, start_clients
 from .dataplane import _second_one
 from .pods import _apply_one, _finish_one
 from .policies import compiled as C
@@ -380,8 +382,12 @@ def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
 @nb.njit(**JIT)
 def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
                cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
-               hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
+               hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step, cl):
     """Replay configuration ``b`` from second 0 to ``t_end``; results go into row ``b`` of the outputs.
+
+    ``cl`` are the workload's closed-loop clients (:mod:`autoscale.clients`; its per-pool
+    counts go to row ``b`` of ``cl[6]``); with any, the configuration's requests are copied
+    into arrays of its own with a request slot per client after them.
 
     ``q``, ``g``, ``pol_rows`` and ``table`` are the policy (:mod:`autoscale.policies.compiled`).
     ``pods_total`` (one per worker) receives the live pods at the end of each second;
@@ -429,8 +435,27 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     out = np.zeros((1, N_REPORT))
     cur = np.full(1, start[b], dtype=np.int64)
     stop = np.full(1, end[b], dtype=np.int64)
-    nxt = start[b]
-    fin = np.zeros((1, 1, 3))
+    n_clients = cl[2].shape[1] - 1
+    fin = np.zeros((1, max(n_clients, 1), 3))
+    kf1 = np.zeros((1, cl[0].shape[1], cl[0].shape[2]))
+    ki1 = np.zeros((1, cl[1].shape[1], cl[1].shape[2]), dtype=np.int64)
+    ko1 = np.zeros((1, cl[6].shape[1], cl[6].shape[2]), dtype=np.int64)
+    cl1 = (kf1, ki1, cl[2], cl[3], cl[4], cl[5], ko1)
+    if n_clients > 0:
+        n_req = end[b] - start[b]
+        own_arrivals = np.zeros(n_req + n_clients)
+        own_durations = np.zeros(n_req + n_clients)
+        for k in range(n_req):
+            own_arrivals[k] = arrivals[start[b] + k]
+            own_durations[k] = durations[start[b] + k]
+        arrivals = own_arrivals
+        durations = own_durations
+        cur[0] = 0
+        stop[0] = n_req
+        ci[0, CI_ASYNC] = 2
+        ci[0, CI_KBASE] = n_req
+        start_clients(ci, 0, cl1)
+    nxt = cur[0]
     bq = np.zeros((1, 1), dtype=np.int64)
     att_ready = np.zeros(1)
     rep1 = np.zeros(1, dtype=np.int64)
@@ -493,8 +518,11 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
         extra_pushes = np.int64(0)
         if not first:
             if kpa and skip_idle:
+                upcoming = arrivals[cur[0]] if cur[0] < stop[0] else _INF
+                if n_clients > 0:
+                    upcoming = min(upcoming, next_send(kf1, ci, 0)) if ci[0, CI_NFIN] == 0 else float(s)
                 went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, lf,
-                                arrivals[cur[0]] if cur[0] < stop[0] else _INF, ts_vals, ts_step)
+                                upcoming, ts_vals, ts_step)
                 if went_on > s:
                     s = went_on
                     continue
@@ -503,7 +531,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
             k = nxt
             while k < stop[0] and arrivals[k] < t1:
                 k += 1
-            incoming = k - nxt
+            incoming = k - nxt + n_clients
             nxt = k
             h_end, h_pod, h_info, a_queue = _room_for_requests(h_end, h_pod, h_info, a_queue, ci,
                                                                ci[0, CI_INSYS] + incoming + 1)
@@ -518,7 +546,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
             wished = not math.isnan(cf[0, CF_SERVE_DELAY])
             _second_one(0, float(s), t1, cur, stop, arrivals, durations, ccv, tov, swv, scv, pf, pi, cf, ci, h_end,
                         h_pod, h_info, p_queue, a_queue, hl, hw, rng, out, order, ck, cp, ce, cn, rep1, chg, fin, bq,
-                        att_ready)
+                        att_ready, cl1)
             if wished and math.isnan(cf[0, CF_SERVE_DELAY]):
                 lv[L_ROUTED_PROXY] = 0  # the first ready pod sent the switch to Serve
             # The activators' immediate pushes on a first request, and the poke the first may cause
@@ -556,6 +584,9 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
             lv[L_PENDING] = 1
             lv[L_PENDING_REPLICAS] = new
         _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step)
+        if n_clients > 0 and ts_vals.shape[2] > 0:
+            # The demand of clients is what they have in the system (a trace's is known in advance).
+            ts_vals[b, TS_DEMAND, s // ts_step] += out[0, R_SYSTEM_CONC]
         s += 1
 
     _finish_one(0, float(t_end), pf, pi, cf)  # pods still alive at the end
@@ -569,16 +600,20 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
         ci_out[b, f] = ci[0, f]
     for f in range(N_CF):
         cf_out[b, f] = cf[0, f]
+    ko = cl[6]
+    for k in range(ko1.shape[1]):
+        for f in range(ko1.shape[2]):
+            ko[b, k, f] = ko1[0, k, f]
 
 
 @nb.njit(**JIT)
 def _replay_rows(rows, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
                  cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
-                 hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step):
+                 hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step, cl):
     for b in rows:
         replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
                    cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
-                   hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step)
+                   hist_wait, out_f, out_i, ci_out, cf_out, pods_total, ts_vals, ts_step, cl)
 
 
 class Outcome:
@@ -629,7 +664,7 @@ def workers_for(batch: int, parallel: bool | None) -> int:
 
 def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_state, switch_delay: float,
                 t_end: int, ts_points: int = 0, ts_step: int = 1, parallel: bool | None = None,
-                skip_idle: bool = True, activators: int = 1, on_row=None) -> Outcome:
+                skip_idle: bool = True, activators: int = 1, on_row=None, clients=None) -> Outcome:
     """Replay every configuration of ``spec`` under a compiled ``policy``, each in one compiled call.
 
     ``start[b]:end[b]`` are the requests of configuration ``b``; ``policy`` a
@@ -638,6 +673,8 @@ def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_
     threads one at a time, so no thread waits for another until the batch is done.
     ``on_row()``, when given, is called (from the thread that ran it) as each configuration
     finishes; a configuration's result is the same whether it runs alone or with others.
+    ``clients`` (:class:`~autoscale.clients.ClientArrays`) adds closed-loop clients to every
+    configuration; what they observed is in ``clients.out``.
     """
     b = spec.batch
     pfp, pip = spec.packed()
@@ -654,12 +691,13 @@ def replay_rows(arrivals, durations, start, end, spec, policy, cold_start, seed_
     order = np.argsort(-(end - start), kind="stable")
     totals = [np.zeros(t_end, dtype=np.int64) for _ in range(workers)]
     seed = np.ascontiguousarray(seed_state, dtype=np.uint64).reshape(N_RS)
+    cl = (clients if clients is not None else ClientArrays((), b)).cl()
 
     def run(rows, pods_total):
         _replay_rows(np.asarray(rows, dtype=np.int64), t_end, arrivals, durations, start, end, pfp, pip, sw, cs_kind,
                      cs_par, cs_emp, cs_emp_n, seed, float(switch_delay), int(activators), bool(skip_idle), policy.q,
                      policy.g, policy.rows, policy.table, res.hist_lat, res.hist_wait, res.out_f, res.out_i, res.ci,
-                     res.cf, pods_total, res.ts, int(ts_step))
+                     res.cf, pods_total, res.ts, int(ts_step), cl)
 
     if workers == 1 and on_row is None:
         run(order, totals[0])

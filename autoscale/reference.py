@@ -99,7 +99,7 @@ from .spec import KPASpec
 __all__ = ["OUTCOMES", "ReferenceResult", "simulate"]
 
 # Event kinds, in the order the engine handles events that share one instant.
-_QUEUE_TIMEOUT, _COMPLETE, _READY, _SWITCH, _ACT_TIMEOUT, _ARRIVAL = range(6)
+_QUEUE_TIMEOUT, _COMPLETE, _READY, _SWITCH, _ACT_TIMEOUT, _ARRIVAL, _SEND = range(7)
 
 # Pod states.
 _STARTING, _READY_STATE, _DRAINING, _GONE = "starting", "ready", "draining", "terminated"
@@ -124,6 +124,20 @@ class _Request:
     outcome: str = "in_flight"
     failed_in: str = ""  # for 503/504: "activator", "queue", "executing", "queue-proxy"
     timed_out: bool = False  # its completion event is the revision timeout
+    client: object = None  # the closed-loop client that sent it (None: a request of the trace)
+
+
+@dataclass(eq=False)
+class _Client:
+    """A closed-loop client: its pool, the spans it may send in (ingress time), and what it has sent."""
+
+    index: int
+    pool: int
+    windows: list
+    budget: int  # requests it may send (-1: no limit)
+    window: int = 0
+    sent: int = 0
+    last: float = -math.inf
 
 
 @dataclass(eq=False)
@@ -240,7 +254,7 @@ class ReferenceResult:
 
 
 class _Simulation:
-    def __init__(self, trace, config, platform: Platform, seed: int, t_end: int, policy) -> None:
+    def __init__(self, trace, config, platform: Platform, seed: int, t_end: int, policy, pools=()) -> None:
         self.spec = KPASpec.from_configs([config])
         s = self.spec
         self.platform = platform
@@ -268,6 +282,15 @@ class _Simulation:
         self.counter = 0
         for r in self.requests:
             self._schedule(r.arrival, _ARRIVAL, r)
+        # Closed-loop clients, numbered across their pools as the engine numbers them.
+        self.pools = tuple(pools)
+        self.clients: list[_Client] = []
+        for k, pool in enumerate(self.pools):
+            for c in range(pool.clients_max):
+                client = _Client(len(self.clients), k, pool.windows(c), -1 if pool.requests is None else pool.requests)
+                self.clients.append(client)
+                if client.budget != 0:
+                    self._plan_send(client, -math.inf)
 
         # Pods: slot i holds a live pod or None; a new pod takes the lowest free slot.
         self.slots: list = []
@@ -326,6 +349,69 @@ class _Simulation:
     def _schedule(self, t: float, kind: int, obj) -> None:
         heapq.heappush(self.events, (t, kind, self.counter, obj))
         self.counter += 1
+
+    # -- closed-loop clients ---------------------------------------------------------------
+
+    def _draw(self, dist) -> float:
+        """A think or service time, drawn from the client stream as the engine draws it."""
+        from .trace.durations import Constant, Exponential, Lognormal
+
+        rng = self.streams["client"]
+        if dist is None:
+            return 0.0
+        if isinstance(dist, Constant):
+            return dist.seconds
+        if isinstance(dist, Exponential):
+            return -dist.mean * math.log(1.0 - rng.uniform())
+        if isinstance(dist, Lognormal):
+            return math.exp(math.log(dist.median) + dist.sigma * rng.normal())
+        return float(dist.samples[rng.below(dist.samples.size)])
+
+    def _plan_send(self, client: _Client, t: float) -> None:
+        """The client's next request reaches the ingress at t, or when its next span opens."""
+        w = client.window
+        while w < len(client.windows) and client.windows[w][1] <= t:
+            w += 1
+        client.window = w
+        if w < len(client.windows):
+            heapq.heappush(self.events, (max(t, client.windows[w][0]), _SEND, client.index, client))
+
+    def _on_send(self, client: _Client, t: float) -> None:
+        pool = self.pools[client.pool]
+        req = _Request(len(self.requests), t, self._draw(pool._service), client=client)
+        self.requests.append(req)
+        client.last = t
+        client.sent += 1
+        self._on_arrival(req, t)
+
+    def _answered(self, req: _Request) -> None:
+        """A request ended; its client, if it has one, plans the next."""
+        client = req.client
+        if client is None:
+            return
+        pool = self.pools[client.pool]
+        if client.budget >= 0 and client.sent >= client.budget:
+            return
+        nxt = req.end + 2.0 * pool.delay + self._draw(pool._think)
+        if pool.rate is not None:
+            nxt = max(nxt, client.last + 1.0 / pool.rate)
+        self._plan_send(client, nxt)
+
+    def _load(self) -> np.ndarray:
+        """What each pool observed, in the layout of :mod:`autoscale.clients` (one configuration)."""
+        from . import clients as K
+
+        out = np.zeros((1, max(len(self.pools), 1), K.N_KO), dtype=np.int64)
+        code = {"completed": K.KO_OK, "503": K.KO_503, "504": K.KO_504}
+        for r in self.requests:
+            if r.client is None:
+                continue
+            k = r.client.pool
+            out[0, k, K.KO_SENT] += 1
+            if r.outcome in code:
+                out[0, k, code[r.outcome]] += 1
+                out[0, k, K.KO_HIST + hist_bin(r.end - r.arrival + 2.0 * self.pools[k].delay)] += 1
+        return out
 
     def _ready_pods(self) -> list[_Pod]:
         return [p for p in self.slots if p is not None and p.state == _READY_STATE]
@@ -463,6 +549,7 @@ class _Simulation:
         req.failed_in = "queue-proxy"
         req.end = t
         self.system.change(t, -1)
+        self._answered(req)
         return False
 
     def _release_activator(self, pod: _Pod, req: _Request, t: float) -> None:
@@ -627,6 +714,7 @@ class _Simulation:
             req.failed_in = "executing"
         else:
             req.outcome = "completed"
+        self._answered(req)
         self._release_activator(pod, req, t)
         if pod.queue:
             self._start(pod, pod.queue.popleft(), t)
@@ -644,6 +732,7 @@ class _Simulation:
         req.outcome = "504"
         req.failed_in = "queue"
         req.end = t
+        self._answered(req)
         self._release_activator(pod, req, t)
         self._maybe_finish_drain(pod, t)
         if req.via and self._queued():
@@ -658,6 +747,7 @@ class _Simulation:
         req.outcome = "504"
         req.failed_in = "activator"
         req.end = t
+        self._answered(req)
 
     def _on_ready(self, pod: _Pod, t: float) -> None:
         if pod.state != _STARTING:
@@ -694,6 +784,8 @@ class _Simulation:
                 self._on_ready(obj, t)
             elif kind == _SWITCH:
                 self._set_in_path(t, obj)
+            elif kind == _SEND:
+                self._on_send(obj, t)
 
     # -- control plane -------------------------------------------------------------------
 
@@ -864,7 +956,7 @@ class _Simulation:
     def run(self, trace, timeseries: bool, max_points: int) -> ReferenceResult:
         t_end = self.t_end
         ts = TimeSeries.allocate(1, t_end, max_points) if timeseries else None
-        demand = trace.concurrency_per_second(0, t_end) if timeseries else None
+        demand = trace.concurrency_per_second(0, t_end) if timeseries and not self.pools else None
         stable_seen = panic_seen = 0.0
         for s in range(t_end):
             self._run_until(float(s + 1))
@@ -873,7 +965,9 @@ class _Simulation:
                 row = self.control[-1]
                 if row["ticked"] and row["valid"]:
                     stable_seen, panic_seen = row["stable"], row["panic"]
-                ts.add(s, demand[s], np.array([stable_seen]), np.array([panic_seen]),
+                # Clients' demand is what they have in the system, as the engine records it.
+                now = self.last["system_concurrency"] if self.pools else demand[s]
+                ts.add(s, now, np.array([stable_seen]), np.array([panic_seen]),
                        np.array([row["desired"]]), np.array([row["starting"]]), np.array([row["ready"]]),
                        np.array([row["panicking"]]), np.array([self.in_path]))
         counters, lat_hist, wait_hist = self._counters()
@@ -910,6 +1004,7 @@ class _Simulation:
             "activator": np.array([r.act for r in rows], dtype=np.int64),
             "queued": np.array([r.queued for r in rows], dtype=bool),
             "seq": np.array([r.seq for r in rows], dtype=np.int64),
+            "client": np.array([-1 if r.client is None else r.client.index for r in rows], dtype=np.int64),
         })
 
     def _pod_frame(self) -> pd.DataFrame:
@@ -996,8 +1091,10 @@ def simulate(
 
     Parameters
     ----------
-    trace : autoscale.trace.Trace
-        Requests: arrival times and service durations, seconds.
+    trace : autoscale.trace.Trace or autoscale.workload.ClosedLoop
+        Requests: arrival times and service durations, seconds; or closed-loop clients
+        (beside an optional trace), whose requests are made during the replay. The result's
+        ``load`` and ``load_summary`` then hold what each client pool observed.
     config : KPAConfig
         One configuration.
     policy : Policy, str or callable, optional
@@ -1018,6 +1115,18 @@ def simulate(
     platform = Platform() if platform is None else platform
     policy = as_policy("kpa" if policy is None else policy)
     check_policy(policy)
-    t_end = simulated_seconds(trace, duration)
-    sim = _Simulation(trace, config, platform, seed, t_end, policy)
-    return sim.run(trace, timeseries, max_points)
+    from .workload import ClosedLoop, LoadOutcome
+
+    pools = ()
+    if isinstance(trace, ClosedLoop):
+        workload, trace = trace, trace.requests()
+        pools = workload.pools
+        t_end = workload.seconds() if duration is None else simulated_seconds(trace, duration)
+    else:
+        t_end = simulated_seconds(trace, duration)
+    sim = _Simulation(trace, config, platform, seed, t_end, policy, pools)
+    out = sim.run(trace, timeseries, max_points)
+    if pools:
+        out.result.load = LoadOutcome(pools, sim._load(), float(t_end))
+        out.result.trace_name, out.result.provenance = workload.name, workload.provenance
+    return out

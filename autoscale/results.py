@@ -182,6 +182,7 @@ class ReplayResult:
     policy_params: dict = field(default_factory=dict)
     invocation: object = None  #: asynchronous invocation outcomes (autoscale.invocation.AsyncOutcome), if any
     pods_total: np.ndarray | None = None  #: live pods of the whole batch at the end of each second
+    load: object = None  #: what closed-loop clients observed (autoscale.workload.LoadOutcome), if any
 
     @property
     def configs(self):
@@ -241,6 +242,12 @@ class ReplayResult:
                 out[f"queue_delay_{name}_s"] = np.minimum(hist_quantile(inv.queue_hist, q), inv.queue_max)
             out["queue_delay_max_s"] = inv.queue_max
         return out.reset_index(drop=True)
+
+    @property
+    def load_summary(self) -> pd.DataFrame | None:
+        """What the closed-loop clients observed, a row per configuration and client pool
+        (:meth:`autoscale.workload.LoadOutcome.table`); None for a workload without clients."""
+        return None if self.load is None else self.load.table()
 
     def to_pandas(self) -> pd.DataFrame:
         """The summary table (see :attr:`summary`)."""

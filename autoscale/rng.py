@@ -6,9 +6,10 @@ the event-level reference draws exactly the same numbers in plain Python.
 
 Every configuration starts from the same seed (common random numbers), with one stream
 per purpose, spawned from the seed with ``SeedSequence.spawn`` (:func:`seed_states`):
-cold starts, request routing, the scraper's sample, and pod addresses. A configuration
-gives the same result inside any batch as alone, and two configurations are compared on
-the same cold starts and routing even when one of them scrapes and the other does not.
+cold starts, request routing, the scraper's sample, pod addresses, the choice of
+activator, and closed-loop clients' think and service times. A configuration gives the
+same result inside any batch as alone, and two configurations are compared on the same
+cold starts and routing even when one of them scrapes and the other does not.
 
 Examples
 --------
@@ -30,7 +31,7 @@ __all__ = ["SplitMix64", "STREAMS", "seed_state", "seed_states"]
 
 #: The purposes with a stream of their own, in the order of :func:`seed_states`
 #: (``RS_*`` in :mod:`autoscale._state`).
-STREAMS = ("cold_start", "routing", "scrape", "address", "activator")
+STREAMS = ("cold_start", "routing", "scrape", "address", "activator", "client")
 
 _MASK = 0xFFFFFFFFFFFFFFFF
 GOLDEN = 0x9E3779B97F4A7C15

@@ -2,7 +2,10 @@
 
 ``python tests/golden/scenarios.py --record`` replays every scenario and writes the file;
 ``tests/test_golden.py`` replays them again and requires every counter, histogram, time
-series and batch pod count to be identical. The scenarios cover the bundled traces,
+series and batch pod count to be identical. The synthetic traces are pinned too, in
+``inputs.npz`` (``--record-inputs`` writes it): their draws go through numpy's ``exp`` and
+``log``, whose last bits differ between numpy builds, and the pins are of the engine's
+outputs on fixed inputs. The scenarios cover the bundled traces,
 synthetic bursts, every built-in policy, CC 0/1/10/100, TBC 211/0/-1, scale to zero on and
 off, several services, a route across revisions and asynchronous invocation.
 """
@@ -10,6 +13,7 @@ off, several services, a route across revisions and asynchronous invocation.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,17 +26,47 @@ from autoscale.trace import load, synthetic
 
 HERE = Path(__file__).resolve().parent
 STORE = HERE / "engine_outputs.npz"
+INPUTS = HERE / "inputs.npz"
 POLICIES = ("kpa", "hpa", "fixed", "keepalive", "hybrid", "forecast", "oracle")
 
 
+_FRESH = False  # make the synthetic traces anew instead of reading inputs.npz
+
+
+def _pinned(name: str, trace):
+    """``trace`` with the arrivals and durations pinned for ``name`` in ``inputs.npz``."""
+    if _FRESH or not INPUTS.exists():
+        return trace
+    with np.load(INPUTS) as data:
+        return replace(trace, arrivals=data[f"{name}/arrivals"], durations=data[f"{name}/durations"])
+
+
 def _bursty():
-    return synthetic.on_off(rate_on=30.0, mean_on=20.0, mean_off=90.0, duration=1200.0,
-                            service=synthetic.lognormal(median=0.4, sigma=0.6), seed=3)
+    return _pinned("bursty", synthetic.on_off(rate_on=30.0, mean_on=20.0, mean_off=90.0, duration=1200.0,
+                                              service=synthetic.lognormal(median=0.4, sigma=0.6), seed=3))
 
 
 def _spike():
-    return synthetic.spike(base_rate=2.0, spike_rate=60.0, at=200.0, length=20.0, duration=600.0,
-                           service=synthetic.exponential(0.3), seed=4)
+    return _pinned("spike", synthetic.spike(base_rate=2.0, spike_rate=60.0, at=200.0, length=20.0, duration=600.0,
+                                            service=synthetic.exponential(0.3), seed=4))
+
+
+def _overload():
+    return _pinned("overload", synthetic.poisson(rate=40.0, duration=300.0, service=synthetic.constant(1.5), seed=6))
+
+
+def record_inputs(path: Path = INPUTS) -> None:
+    """Make the synthetic traces and pin their arrivals and durations."""
+    global _FRESH
+    _FRESH = True
+    try:
+        data = {}
+        for name, make in (("bursty", _bursty), ("spike", _spike), ("overload", _overload)):
+            trace = make()
+            data[f"{name}/arrivals"], data[f"{name}/durations"] = trace.arrivals, trace.durations
+    finally:
+        _FRESH = False
+    np.savez_compressed(path, **data)
 
 
 def _grid(**fixed):
@@ -64,7 +98,7 @@ def scenarios():
             KPAConfig(container_concurrency=10, target_burst_capacity=0, scale_to_zero_pod_retention_period=120.0),
         ], seed=5, timeseries=True, max_points=200, platform=slow),
         "overload-timeouts": lambda: replay(
-            synthetic.poisson(rate=40.0, duration=300.0, service=synthetic.constant(1.5), seed=6),
+            _overload(),
             [KPAConfig(container_concurrency=cc, max_scale=2, timeout_seconds=20, target_burst_capacity=t)
              for cc in (1, 10) for t in (211, 0, -1)], seed=6),
         "services-10": lambda: replay_services(ten.slice(0, 3600), KPAConfig(), seed=7, timeseries=True,
@@ -122,6 +156,8 @@ def record(names=None, path: Path = STORE) -> None:
 
 
 if __name__ == "__main__":
+    if "--record-inputs" in sys.argv:
+        record_inputs()
     if "--record" in sys.argv:
         record([a for a in sys.argv[1:] if not a.startswith("--")])
     else:
