@@ -43,6 +43,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .errors import ConfigError
 from .trace.durations import Constant, DurationDistribution, Empirical, Exponential, Lognormal
@@ -426,12 +427,10 @@ class LoadOutcome:
         self.status = out[:, :, K.KO_OK:K.KO_504 + 1].copy()  # 200, 503, 504
         self.hist = out[:, :, K.KO_HIST:].copy()
 
-    def table(self) -> "pd.DataFrame":
+    def table(self) -> pd.DataFrame:
         """A row per configuration and pool: requests sent and answered, requests per second
         achieved (responses over the pool's active time within the replay), responses of each
         status, and latency percentiles."""
-        import pandas as pd
-
         from .results import QUANTILES, hist_quantile
 
         rows = []
