@@ -31,8 +31,8 @@ Examples
 >>> pool.clients_max, pool.end_time()
 (20, 600.0005)
 >>> ramp = Clients(0, service=0.1, stages=((10, 4), (10, 0)))
->>> [tuple(round(x, 4) for x in w) for w in ramp.windows(3)]
-[(10.0005, 10.0005)]
+>>> ramp.windows(3)  # the line touches 4 only at its peak: never active
+[]
 >>> [tuple(round(x, 4) for x in w) for w in ramp.windows(0)]
 [(2.5005, 17.5005)]
 """
@@ -241,7 +241,7 @@ class Clients:
 
     def windows(self, c: int) -> list[tuple[float, float]]:
         """When client ``c``'s requests may reach the ingress: [on, off) spans, seconds."""
-        return [(on + self.delay, off + self.delay) for on, off in self._active(c)]
+        return [(on + self.delay, off + self.delay) for on, off in self._active(c) if off > on]
 
     def end_time(self) -> float:
         """When the last request may reach the ingress (inf: the clients stop after their requests)."""
