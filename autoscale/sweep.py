@@ -6,7 +6,10 @@ random :class:`Sample`, crossed with one another), the seeds and the policies.
 :func:`run_sweep` splits it into batches, each one :func:`autoscale.replay` call (one
 trace x one seed x one policy x up to ``batch_size`` configurations), runs them here or
 on a Dask cluster, and returns one tidy table: a row per configuration x trace x seed x
-policy, with every summary output.
+policy, with every summary output. On Dask each batch carries what a worker needs to
+build its policy (a built-in's name, or a user's factory pickled by value), so policies
+registered only in the client, in a notebook or in a module the workers cannot import
+run there as they do locally.
 
 A *run* is one configuration of one trace under one seed and one policy. Its key is a
 hash of the trace's content, the seed, the policy, the platform, the duration and the
@@ -823,10 +826,16 @@ def _plan(sweep: Sweep) -> _Plan:
 # -- running a batch ------------------------------------------------------------------------
 
 
-def _run_batch(trace, batch: _Batch, parallel: bool | None = None) -> str:
-    """Replay one batch; its outputs as CSV text, one row per run, the run key first."""
+def _run_batch(trace, batch: _Batch, parallel: bool | None = None, recipe: _Recipe | None = None) -> str:
+    """Replay one batch; its outputs as CSV text, one row per run, the run key first.
+
+    The batch's policy is built from ``recipe`` when given (on a Dask worker), else from
+    this process's registry.
+    """
     kw = {}
-    if batch.policy != _KPA:
+    if recipe is not None:
+        kw["policy"] = recipe.build()
+    elif batch.policy != _KPA:
         from .policies import get
 
         name, params = batch.policy
@@ -1092,6 +1101,150 @@ def _pending(plan: _Plan, store: _Store | None) -> tuple[list[_Batch], list[str]
     return todo, list(dict.fromkeys(needed))
 
 
+# -- policies on Dask workers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """How a worker builds a batch's policy without the client's registry.
+
+    A built-in policy travels as its name, built from the worker's own import of
+    :mod:`autoscale.policies`; any other as its factory pickled by cloudpickle (``factory``),
+    so a policy defined in ``__main__``, a notebook cell or a module only the client can
+    import, or registered only in the client, builds the same on every worker.
+    """
+
+    name: str
+    params: tuple
+    factory: bytes | None = None
+
+    def build(self):
+        """The policy, with the sweep's parameters."""
+        if self.factory is None:
+            from .policies import _BUILTIN
+
+            return _BUILTIN[self.name](**dict(self.params))
+        import cloudpickle
+
+        return cloudpickle.loads(self.factory)(**dict(self.params))
+
+
+def _own_modules(factory) -> list:
+    """The modules whose code ``factory`` carries that a worker may lack: the user's, not Python's or ours.
+
+    The module of the factory (of the function a ``functools.partial`` wraps), of its
+    class for a callable object, and of every base class of a class, when it is a Python
+    source file outside the standard library and outside this package.
+    """
+    import functools
+    import sys
+
+    obj = factory
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    owners = list(obj.__mro__) if isinstance(obj, type) else [obj, type(obj)]
+    ours = __name__.partition(".")[0]
+    found = {}
+    for owner in owners:
+        name = getattr(owner, "__module__", None)
+        if not isinstance(name, str) or name == "__main__":
+            continue  # cloudpickle sends what __main__ defines by value already
+        top = name.partition(".")[0]
+        module = sys.modules.get(name)
+        if top == ours or top in sys.stdlib_module_names or module is None:
+            continue
+        if str(getattr(module, "__file__", None) or "").endswith(".py"):
+            found[name] = module
+    return list(found.values())
+
+
+def _pickled_factory(name: str, factory) -> bytes:
+    """``factory`` pickled for the workers: the user's modules by value, so the workers need not import them.
+
+    When a module cannot be pickled by value (it holds an object that does not pickle),
+    the factory is pickled by reference, for workers that can import its module.
+
+    Raises
+    ------
+    ConfigError
+        Naming the policy and what to do, when neither pickles.
+    """
+    import cloudpickle
+
+    registered = set(cloudpickle.list_registry_pickle_by_value())
+    modules = [m for m in _own_modules(factory) if m.__name__ not in registered]
+    for module in modules:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        return cloudpickle.dumps(factory)
+    except Exception as exc:  # pickling raises whatever the objects' own reducers raise
+        first = exc
+    finally:
+        for module in modules:
+            cloudpickle.unregister_pickle_by_value(module)
+    try:
+        return cloudpickle.dumps(factory)
+    except Exception:  # by reference fails too: report the first failure
+        pass
+    raise ConfigError(
+        f"policy {name!r} ({_factory_label(factory)}) cannot be sent to the Dask workers: "
+        f"{type(first).__name__}: {first}; register a class or function defined at the top level of a "
+        "module or notebook cell that holds no open files, locks or connections (create those in the "
+        "policy's start), or run the sweep without a scheduler") from None
+
+
+def _factory_label(factory) -> str:
+    module = getattr(factory, "__module__", None) or type(factory).__module__
+    qualname = getattr(factory, "__qualname__", None) or type(factory).__qualname__
+    return f"{module}.{qualname}"
+
+
+def _recipes(policies: Iterable[tuple]) -> dict:
+    """Policy spec -> the :class:`_Recipe` its batches carry (``None`` for the default KPA)."""
+    from .policies import _BUILTIN, REGISTRY, get
+
+    pickled: dict[str, bytes] = {}
+    out = {}
+    for spec in policies:
+        if spec == _KPA:
+            out[spec] = None
+            continue
+        name, params = spec
+        if name not in REGISTRY:
+            get(name)  # unregistered since the sweep was made: the registry's message
+        factory = REGISTRY[name]
+        if _BUILTIN.get(name) is factory:
+            out[spec] = _Recipe(name, params)
+            continue
+        if name not in pickled:
+            pickled[name] = _pickled_factory(name, factory)
+        out[spec] = _Recipe(name, params, pickled[name])
+    return out
+
+
+def _build_policy(recipe: _Recipe) -> bool:
+    """Build ``recipe``'s policy (on a worker, to find a policy it cannot build before any batch runs)."""
+    recipe.build()
+    return True
+
+
+def _check_recipes(client, recipes: dict) -> None:
+    """Build every policy sent by value on a worker; refuse, naming it, one that does not build there."""
+    shipped = [r for r in recipes.values() if r is not None and r.factory is not None]
+    futures = [client.submit(_build_policy, r, pure=False) for r in shipped]
+    try:
+        for recipe, future in zip(shipped, futures):
+            try:
+                future.result()
+            except Exception as exc:  # whatever the user's code raises on the worker
+                raise ConfigError(
+                    f"policy {recipe.name!r}: the Dask workers cannot build it ({type(exc).__name__}: {exc}); "
+                    "install the modules it uses on the workers, or have them sent with the policy by "
+                    "calling cloudpickle.register_pickle_by_value(module) before the sweep") from None
+    finally:
+        client.cancel(futures)
+
+
 # -- executors ------------------------------------------------------------------------------
 
 
@@ -1107,6 +1260,7 @@ def _run_dask(plan: _Plan, todo: list[_Batch], on_done, scheduler, workers) -> N
     except ImportError:
         raise AutoscaleError("running a sweep on Dask needs dask[distributed]: "
                              "pip install 'autoscale[dask]'") from None
+    recipes = _recipes(dict.fromkeys(b.policy for b in todo))  # a policy that does not pickle: refused now
     with contextlib.ExitStack() as stack:
         if isinstance(scheduler, Client):
             client = scheduler
@@ -1117,10 +1271,12 @@ def _run_dask(plan: _Plan, todo: list[_Batch], on_done, scheduler, workers) -> N
                 scheduler = stack.enter_context(LocalCluster(
                     n_workers=workers, threads_per_worker=1, dashboard_address=None))
             client = stack.enter_context(Client(scheduler))
+        _check_recipes(client, recipes)
         used = sorted({b.source for b in todo})
         scattered = dict(zip(used, client.scatter([plan.sources[i].trace for i in used], hash=False)))
         # One thread per task: the worker processes are the parallelism.
-        futures = [client.submit(_run_batch, scattered[b.source], b, False, key=f"autoscale-sweep-{b.key}")
+        futures = [client.submit(_run_batch, scattered[b.source], b, False, recipes[b.policy],
+                                 key=f"autoscale-sweep-{b.key}")
                    for b in todo]
         by_key = {f.key: b for f, b in zip(futures, todo)}
         try:
@@ -1156,7 +1312,13 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
         sweep (finished batches stay written).
     scheduler : str, distributed.Client or cluster, optional
         Run the batches on Dask: a scheduler address (``"tcp://host:8786"``), a
-        ``Client`` (left open), or a cluster object. The workers need this package.
+        ``Client`` (left open), or a cluster object. The workers need this package
+        (the same version) and its dependencies; they do not need the policies
+        registered here. Each batch carries its policy: a built-in one by name, any
+        other (a class or function registered with :func:`autoscale.policies.register`,
+        defined in ``__main__``, a notebook or the user's own modules) as its factory
+        pickled by value with cloudpickle. Each such policy is built once on a worker
+        before the first batch is sent.
     workers : int, optional
         Run the batches on a local Dask cluster of this many single-threaded worker
         processes.
@@ -1191,7 +1353,8 @@ def run_sweep(sweep: Sweep, out=None, progress=None, scheduler=None, workers: in
     ConfigError
         When ``out`` holds a different sweep (naming what differs) and ``extend`` is
         false; when ``out`` holds files but no ``sweep.json``; for ``scheduler`` and
-        ``workers`` together.
+        ``workers`` together; on Dask, before any batch runs, for a policy that
+        cannot be pickled or that the workers cannot build (naming it and what to do).
     """
     if not isinstance(sweep, Sweep):
         raise TypeError(f"run_sweep: expected a Sweep, got {type(sweep).__name__}")

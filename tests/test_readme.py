@@ -87,8 +87,11 @@ def test_python_examples_print_what_the_readme_shows(monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from autoscale import policies
+
     monkeypatch.chdir(ROOT)
     namespace: dict = {"__name__": "__readme__"}
+    registry = dict(policies.REGISTRY)
     try:
         for block in (b for b in BLOCKS if b.lang == "python"):
             buffer = io.StringIO()
@@ -100,11 +103,13 @@ def test_python_examples_print_what_the_readme_shows(monkeypatch):
                                          f"but the README shows\n{expected}")
     finally:
         plt.close("all")
+        policies.REGISTRY.clear()  # the README registers a policy of its own
+        policies.REGISTRY.update(registry)
 
 
 #: Commands the test suite does not run, with the reason: too slow (seconds on the 2-core development
-#: machine, compiled kernels cached), or on a trace the reader downloads. Every entry must still name a
-#: command of the README.
+#: machine, compiled kernels cached), on a trace the reader downloads, or on a Dask cluster the reader
+#: starts. Every entry must still name a command of the README.
 SLOW = {
     "autoscale compare --trace default --policies kpa,hpa,fixed,keepalive,hybrid,forecast,oracle":
         "too slow for the suite: seven policies over the 8 h trace, the Python ones a decision at a time: about 75 s",
@@ -112,6 +117,9 @@ SLOW = {
                                                          "about 27 s",
     "autoscale run --trace AzureLLMInferenceTrace_conv.csv": "the Azure LLM inference trace is not shipped; "
                                                              "tests/test_duration_from.py covers --duration-from",
+    "autoscale sweep --trace default --grid target-burst-capacity=0,211,-1 --seeds 4":
+        "needs the reader's Dask cluster; tests/test_sweep_dask.py runs sweeps on a scheduler and workers "
+        "started as processes",
 }
 
 SHELL = [(b, c) for b in BLOCKS if b.lang == "sh" for c in commands(b)]

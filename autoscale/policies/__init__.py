@@ -40,10 +40,16 @@ REGISTRY: dict = {
     "kpa": KPA, "hpa": HPA, "fixed": Fixed, "keepalive": KeepAlive, "hybrid": Hybrid, "forecast": Forecast,
     "oracle": Oracle,
 }
+#: The built-in policies, as registered on import in every process (a Dask worker's too).
+_BUILTIN: dict = dict(REGISTRY)
 
 
 def register(name: str, factory) -> None:
-    """Make ``factory(**params)`` available as policy ``name``."""
+    """Make ``factory(**params)`` available as policy ``name``.
+
+    Registered in the client process only, it also runs in a sweep on Dask: the sweep
+    sends ``factory`` to the workers pickled by value (:func:`autoscale.sweep.run_sweep`).
+    """
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise ConfigError(f"policy name {name!r}: use letters, digits, '-' and '_'")
     REGISTRY[name] = factory
