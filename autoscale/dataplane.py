@@ -372,7 +372,8 @@ class DataPlane:
         arrivals = np.ascontiguousarray(arrivals, dtype=np.float64)
         durations = np.ascontiguousarray(durations, dtype=np.float64)
         self.arrivals = np.concatenate([arrivals, np.zeros(b * n_clients)])
-        self.durations = np.concatenate([durations, np.zeros(b * n_clients)]) if n_clients else durations
+        # Writable (the clients' requests get their service times here): a copy, as the arrivals are.
+        self.durations = np.concatenate([durations, np.zeros(b * n_clients)])
         self.n_requests = arrivals.size
         self.cc = np.asarray(container_concurrency, dtype=np.int64)
         self.timeout = np.asarray(timeout, dtype=np.float64)
