@@ -70,7 +70,7 @@ def test_streams_are_spawned_per_purpose_from_the_seed():
     states = seed_states(11)
     assert states.dtype == np.uint64 and states.size == len(STREAMS) == 6
     assert len(set(states.tolist())) == 6  # independent children, not one state repeated
-    children = np.random.SeedSequence(11).spawn(5)
+    children = np.random.SeedSequence(11).spawn(6)
     assert states.tolist() == [int(c.generate_state(1, dtype=np.uint64)[0]) for c in children]
     assert (seed_states(11) == states).all() and (seed_states(12) != states).all()
 
