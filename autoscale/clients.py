@@ -246,6 +246,12 @@ class ClientArrays:
     def cl(self):
         return (self.kf, self.ki, self.ks, self.kw, self.kp, self.ke, self.out)
 
+    def outcome(self, duration: float):
+        """What the pools observed over a replay of ``duration`` seconds (:class:`autoscale.workload.LoadOutcome`)."""
+        from .workload import LoadOutcome
+
+        return LoadOutcome(self.pools, self.out, duration)
+
 
 def no_clients(batch: int = 1):
     """The client arrays of a workload without clients."""

@@ -299,7 +299,6 @@ def run(
     every configuration runs beside its requests.
     """
     from .clients import ClientArrays
-    from .workload import LoadOutcome
 
     platform = Platform() if platform is None else platform
     policy = as_policy("kpa" if policy is None else policy)
@@ -314,11 +313,8 @@ def run(
                       duration=t_end, seed=seed, row_traces=None if streams.segments is None else streams.traces)
         compiled = plan(policy, ctx)
         if compiled is not None:
-            result = _run_compiled(streams, spec, policy, compiled, platform, seed, t_end, timeseries, max_points,
-                                   parallel, skip_idle, progress, client_arrays)
-            if client_arrays is not None:
-                result.load = LoadOutcome(clients, client_arrays.out, float(t_end))
-            return result
+            return _run_compiled(streams, spec, policy, compiled, platform, seed, t_end, timeseries, max_points,
+                                 parallel, skip_idle, progress, client_arrays)
     arrivals, durations = streams.arrivals, streams.durations
     b = spec.batch
     ones = np.ones(b)
@@ -551,7 +547,7 @@ def run(
         platform=platform,
         policy=policy.name,
         policy_params=dict(policy.params()),
-        load=LoadOutcome(clients, client_arrays.out, float(t_end)) if clients else None,
+        load=client_arrays.outcome(float(t_end)) if clients else None,
     )
 
 
@@ -611,5 +607,5 @@ def _run_compiled(streams: Streams, spec: KPASpec, policy, compiled, platform: P
         spec=spec, trace_name=streams.name, provenance=streams.provenance, duration=float(t_end),
         counters=counters, latency_hist=out.hist_lat, wait_hist=out.hist_wait, timeseries=ts,
         pods_total=out.pods_total, seed=seed, platform=platform, policy=policy.name,
-        policy_params=dict(policy.params()),
+        policy_params=dict(policy.params()), load=clients.outcome(float(t_end)) if clients is not None else None,
     )

@@ -18,7 +18,7 @@ generators of the same tools (``vegeta -rate``, k6's ``constant-arrival-rate`` a
 :class:`~autoscale.trace.Trace`. :mod:`autoscale.loadgen` reads the tools' own command
 lines and option files into these objects.
 
-The client model (``docs/model.md`` §6): a request reaches the ingress ``delay`` after
+The client model (``docs/model.md`` §9): a request reaches the ingress ``delay`` after
 its client sends it and its response reaches the client ``delay`` after the revision
 answers; a 503 or 504 is a response like any other, so the client thinks and sends its
 next request (load generators count it as an error and go on); think times and service
