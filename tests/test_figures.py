@@ -610,3 +610,17 @@ def test_wait_cdf_shows_the_requests_that_waited_zero(calm):
     assert x[0] == pytest.approx(ax.get_xlim()[0]) and y[0] == pytest.approx(zero)  # F(0) at the left edge
     assert y[1] == pytest.approx(zero) and np.all(np.diff(y) >= 0) and y[-1] == pytest.approx(1.0)
     assert f"{zero * 100:.0f} % at 0 s" in [t.get_text() for t in ax.texts]
+
+
+def test_the_readme_closed_vs_open_figure_renders_two_workloads(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.closed_vs_open(tmp_path / "closed-vs-open.png")
+    image = imread(out)
+    assert image.shape[0] > 400 and image.shape[1] > 600
+    assert image[..., :3].std() > 0.05  # drawn, not blank
