@@ -96,10 +96,15 @@ TS_SERIES = ("demand", "stable", "panic", "desired", "starting", "ready", "panic
 # -- growth of one configuration's arrays ------------------------------------------------------
 
 
-@nb.njit(**JIT)
-def _room_for_pods(pf, pi, p_queue, order, ci, replicas, arrivals):
+@nb.njit(**LEAF)
+def _pods_needed(ci, replicas, arrivals):
     """Pod slots for ``replicas`` live pods beside the ones still draining, and one per arrival."""
-    need = max(replicas, ci[0, CI_NSTART] + ci[0, CI_NREADY]) + ci[0, CI_NDRAIN] + arrivals
+    return max(replicas, ci[0, CI_NSTART] + ci[0, CI_NREADY]) + ci[0, CI_NDRAIN] + arrivals
+
+
+@nb.njit(**JIT)
+def _room_for_pods(pf, pi, p_queue, order, need):
+    """The pod arrays with at least ``need`` slots (:func:`_pods_needed`)."""
     cap = pi.shape[2]
     if need <= cap:
         return pf, pi, p_queue, order
@@ -196,13 +201,21 @@ def _idle(pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, second, replicas, desire
 
 # The loop's own state of one configuration, shared by the pieces below: int64 lv[L_*] and
 # float64 lf[F_*].
+# The last group is where :func:`_seconds` stands when it returns for room: the second, the
+# next arrival, whether the first (time 0) decision is still to come, and whether it stopped
+# within a second with a poke's replicas to apply (``L_POKE_NEW`` at ``F_POKE_TIME``, then
+# ``L_EXTRA_PUSHES`` pushes to record).
 (
     L_DESIRED, L_EBC, L_PANICKING, L_REPLICAS, L_ROUTED_PROXY, L_PENDING, L_PENDING_REPLICAS, L_SCALE_EVENTS,
     L_FROM_ZERO, L_PEAK, L_SKIPPED, L_ERR503, L_ERR504, L_ARRIVED_SEEN, L_LAST_ARRIVALS, L_HPOS,
-) = range(16)
-N_L = 16
-F_STABLE_SEEN, F_PANIC_SEEN, F_PANIC_SECONDS, F_PATH_SECONDS, F_LAST_SYSTEM = range(5)
-N_F = 5
+    L_SECOND, L_NEXT, L_FIRST, L_IN_POKE, L_POKE_NEW, L_EXTRA_PUSHES,
+) = range(22)
+N_L = 22
+F_STABLE_SEEN, F_PANIC_SEEN, F_PANIC_SECONDS, F_PATH_SECONDS, F_LAST_SYSTEM, F_POKE_TIME = range(6)
+N_F = 6
+
+#: Why :func:`_seconds` returned: the replay is over, or the requests' or the pods' arrays must grow.
+DONE, NEED_REQUESTS, NEED_PODS = range(3)
 
 
 @nb.njit(**LEAF)
@@ -265,10 +278,10 @@ def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta,
             or (wakes and reported and out[0, R_ACTIVATOR_CONC] != 0 and lv[L_DESIRED] == 0))
 
 
-@nb.njit(**JIT)
+@nb.njit(**LEAF)
 def _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta,
-          p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, ring, recent, now, second,
-          scheduled):
+          p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, stack, values, ring, recent, now,
+          second, scheduled):
     """One decision of the policy at ``now``, from the windows at ``second``; sets ``lv[L_DESIRED]``."""
     kind = q[C.Q_KIND]
     ready = ci[0, CI_NREADY]
@@ -287,10 +300,11 @@ def _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots,
         cf[0, CF_KEEP_ALIVE] = g[C.G_KEEP_ALIVE]
     elif kind == C.KIND_HPA:
         C.ring_in_order(ring, lv[L_HPOS], recent)
-        desired = C.hpa_decide(q, g, sf, si, recs, times, C.pairwise_sum(recent) / ring.size, now, ready, target,
-                               capacity)
+        mean = C.pairwise_sum_into(recent, stack, values) / ring.size
+        desired = C.hpa_decide(q, g, sf, si, recs, times, mean, now, ready, target, capacity)
     elif kind == C.KIND_HYBRID:
-        desired = C.hybrid_decide(q, g, counts, sf, si, scratch, now, ci[0, CI_INSYS], lv[L_LAST_ARRIVALS])
+        desired = C.hybrid_decide(q, g, counts, sf, si, scratch, stack, values, now, ci[0, CI_INSYS],
+                                  lv[L_LAST_ARRIVALS])
         cf[0, CF_KEEP_ALIVE] = C.hybrid_keep_alive(sf)
     elif kind == C.KIND_FORECAST:
         C.ring_in_order(ring, lv[L_HPOS], recent)
@@ -379,6 +393,124 @@ def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
         lv[L_ERR504] = ci[0, CI_504]
 
 
+@nb.njit(**LEAF)
+def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capacity, q, g, table, switch_delay, kpa,
+             on_demand, skip_idle, n_clients, ccv, tov, swv, scv, pf, pi, p_queue, order, cf, ci, h_end, h_pod, h_info,
+             a_queue, hl, hw, rng, out, ck, cp, ce, cn, rep1, chg, fin, bq, att_ready, cl1, windows, control, policy,
+             lv, lf, pods_total, ts_vals, ts_step):
+    """Simulated seconds of configuration ``b`` from ``lv[L_SECOND]`` to ``t_end``: returns ``(DONE, 0)``.
+
+    It allocates nothing, so it runs without numba's reference counting (two atomic
+    operations per array at every call and branch, otherwise most of the time of a second
+    with nothing to do). When the requests' or the pods' arrays are too small for what
+    comes next, it returns ``(NEED_REQUESTS, n)`` or ``(NEED_PODS, n)`` before changing
+    anything it cannot resume from; :func:`replay_row` grows them and calls it again.
+    """
+    s_slots, s_meta, s_tot, p_slots, p_meta, p_tot = windows
+    df, di, dw_values, dw_index, rf, ri = control
+    sf, si, recs, times, counts, scratch, stack, values, ring, recent = policy
+    kf1 = cl1[0]
+    s = lv[L_SECOND]
+    while s < t_end:
+        first = lv[L_FIRST] != 0
+        if lv[L_IN_POKE] != 0:
+            # Resumed within the second, with room for the replicas its poke asked for.
+            lv[L_IN_POKE] = 0
+            now = lf[F_POKE_TIME]
+            extra_pushes = lv[L_EXTRA_PUSHES]
+            rep1[0] = lv[L_POKE_NEW]
+            _apply_one(0, now, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
+        else:
+            poke = first
+            now = 0.0
+            extra_pushes = np.int64(0)
+            if not first:
+                if kpa and skip_idle:
+                    upcoming = arrivals[cur[0]] if cur[0] < stop[0] else _INF
+                    if n_clients > 0:
+                        upcoming = min(upcoming, next_send(kf1, ci, 0)) if ci[0, CI_NFIN] == 0 else float(s)
+                    went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, lf,
+                                    upcoming, ts_vals, ts_step)
+                    if went_on > s:
+                        s = went_on
+                        continue
+                t1 = float(s + 1)
+                # Room for every request in the system plus this second's arrivals.
+                k = lv[L_NEXT]
+                while k < stop[0] and arrivals[k] < t1:
+                    k += 1
+                incoming = k - lv[L_NEXT] + n_clients
+                need = ci[0, CI_INSYS] + incoming + 1
+                if need > h_end.shape[1] or need > a_queue.shape[2]:
+                    lv[L_SECOND] = s
+                    return NEED_REQUESTS, need
+                pending = lv[L_PENDING] != 0
+                if pending or on_demand:
+                    need = _pods_needed(ci, lv[L_PENDING_REPLICAS] if pending else np.int64(0),
+                                        incoming if on_demand else np.int64(0))
+                    if need > pi.shape[2]:
+                        lv[L_SECOND] = s
+                        return NEED_PODS, need
+                lv[L_NEXT] = k
+                rep1[0] = lv[L_PENDING_REPLICAS]
+                chg[0] = pending
+                lv[L_PENDING] = 0
+                wished = not math.isnan(cf[0, CF_SERVE_DELAY])
+                _second_one(0, float(s), t1, cur, stop, arrivals, durations, ccv, tov, swv, scv, pf, pi, cf, ci,
+                            h_end, h_pod, h_info, p_queue, a_queue, hl, hw, rng, out, order, ck, cp, ce, cn, rep1, chg,
+                            fin, bq, att_ready, cl1)
+                if wished and math.isnan(cf[0, CF_SERVE_DELAY]):
+                    lv[L_ROUTED_PROXY] = 0  # the first ready pod sent the switch to Serve
+                # The activators' immediate pushes on a first request, and the poke the first may cause
+                # (those of other activators later in the second are recorded after it).
+                push = cf[0, CF_PUSH_TIME]
+                if not math.isnan(push):
+                    _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, 1.0)
+                    extra_pushes = ci[0, CI_NPUSH] - 1
+                    if q[C.Q_WAKES] != 0 and lv[L_DESIRED] == 0:
+                        poke = True
+                        now = push
+            if poke:
+                # Decide and apply at once, at the poke's time (the windows as of second s).
+                _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot,
+                      p_slots, p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch,
+                      stack, values, ring, recent, now, s, s < 0)
+                new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
+                if new >= 0:
+                    need = _pods_needed(ci, new, np.int64(0))
+                    if need > pi.shape[2]:
+                        lv[L_IN_POKE] = 1
+                        lv[L_POKE_NEW] = new
+                        lf[F_POKE_TIME] = now
+                        lv[L_EXTRA_PUSHES] = extra_pushes
+                        lv[L_SECOND] = s
+                        return NEED_PODS, need
+                    rep1[0] = new
+                    _apply_one(0, now, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
+        if extra_pushes > 0:
+            _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, float(extra_pushes))
+        if first:
+            lv[L_FIRST] = 0
+            continue
+        # The second's end: record, tick on the period, reconcile; replicas change at the next second.
+        now = float(s + 1)
+        if _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, s + 1):
+            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots,
+                  p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, stack, values,
+                  ring, recent, now, s + 1, (s + 1) % q[C.Q_PERIOD] == 0)
+        new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
+        if new >= 0:
+            lv[L_PENDING] = 1
+            lv[L_PENDING_REPLICAS] = new
+        _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step)
+        if n_clients > 0 and ts_vals.shape[2] > 0:
+            # The demand of clients is what they have in the system (a trace's is known in advance).
+            ts_vals[b, TS_DEMAND, s // ts_step] += out[0, R_SYSTEM_CONC]
+        s += 1
+    lv[L_SECOND] = s
+    return DONE, np.int64(0)
+
+
 @nb.njit(**JIT)
 def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_window_f, cs_kind, cs_par, cs_emp,
                cs_emp_n, seed_state, switch_delay, activators, skip_idle, q, g, pol_rows, table, hist_lat,
@@ -455,7 +587,6 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
         ci[0, CI_ASYNC] = 2
         ci[0, CI_KBASE] = n_req
         start_clients(ci, 0, cl1)
-    nxt = cur[0]
     bq = np.zeros((1, 1), dtype=np.int64)
     att_ready = np.zeros(1)
     rep1 = np.zeros(1, dtype=np.int64)
@@ -490,6 +621,8 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     times = np.full(slots, -np.inf)
     counts = np.zeros(max(q[C.Q_BINS], 1))
     scratch = np.zeros(counts.size)
+    stack = np.zeros((3, 64), dtype=np.int64)  # the work arrays of numpy-order sums
+    values = np.zeros(64)
     hlen = q[C.Q_HISTORY] if q[C.Q_SERIES] != C.SERIES_NONE else 0
     ring = np.zeros(hlen)
     recent = np.zeros(hlen)
@@ -506,88 +639,28 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     _set_subset(pf, pi, ci, 0, min(ri[RI_ACTIVATORS], nact) if kpa else nact)
     ci[0, CI_NSUB_WANT] = ci[0, CI_NSUB]
     if kpa:  # the deployment starts at the initial scale
-        pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci, lv[L_REPLICAS], np.int64(0))
+        pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, _pods_needed(ci, lv[L_REPLICAS], np.int64(0)))
         rep1[0] = lv[L_REPLICAS]
         _apply_one(0, 0.0, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
     # Every other policy decides at time 0, before the first second, and is applied at once.
-    first = not kpa
-    s = np.int64(0)  # typed int64 from the start: a literal 0 would compile every callee twice
-    while s < t_end:
-        poke = first
-        now = 0.0
-        extra_pushes = np.int64(0)
-        if not first:
-            if kpa and skip_idle:
-                upcoming = arrivals[cur[0]] if cur[0] < stop[0] else _INF
-                if n_clients > 0:
-                    upcoming = min(upcoming, next_send(kf1, ci, 0)) if ci[0, CI_NFIN] == 0 else float(s)
-                went_on = _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, lf,
-                                upcoming, ts_vals, ts_step)
-                if went_on > s:
-                    s = went_on
-                    continue
-            t1 = float(s + 1)
-            # Room for every request in the system plus this second's arrivals.
-            k = nxt
-            while k < stop[0] and arrivals[k] < t1:
-                k += 1
-            incoming = k - nxt + n_clients
-            nxt = k
-            h_end, h_pod, h_info, a_queue = _room_for_requests(h_end, h_pod, h_info, a_queue, ci,
-                                                               ci[0, CI_INSYS] + incoming + 1)
-            pending = lv[L_PENDING] != 0
-            if pending or on_demand:
-                pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci,
-                                                        lv[L_PENDING_REPLICAS] if pending else np.int64(0),
-                                                        incoming if on_demand else np.int64(0))
-            rep1[0] = lv[L_PENDING_REPLICAS]
-            chg[0] = pending
-            lv[L_PENDING] = 0
-            wished = not math.isnan(cf[0, CF_SERVE_DELAY])
-            _second_one(0, float(s), t1, cur, stop, arrivals, durations, ccv, tov, swv, scv, pf, pi, cf, ci, h_end,
-                        h_pod, h_info, p_queue, a_queue, hl, hw, rng, out, order, ck, cp, ce, cn, rep1, chg, fin, bq,
-                        att_ready, cl1)
-            if wished and math.isnan(cf[0, CF_SERVE_DELAY]):
-                lv[L_ROUTED_PROXY] = 0  # the first ready pod sent the switch to Serve
-            # The activators' immediate pushes on a first request, and the poke the first may cause
-            # (those of other activators later in the second are recorded after it).
-            push = cf[0, CF_PUSH_TIME]
-            if not math.isnan(push):
-                _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, 1.0)
-                extra_pushes = ci[0, CI_NPUSH] - 1
-                if q[C.Q_WAKES] != 0 and lv[L_DESIRED] == 0:
-                    poke = True
-                    now = push
-        if poke:
-            # Decide and apply at once, at the poke's time (the windows as of second s).
-            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots,
-                  p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, ring, recent,
-                  now, s, s < 0)
-            new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
-            if new >= 0:
-                pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, ci, new, np.int64(0))
-                rep1[0] = new
-                _apply_one(0, now, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
-        if extra_pushes > 0:
-            _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, float(extra_pushes))
-        if first:
-            first = False
-            continue
-        # The second's end: record, tick on the period, reconcile; replicas change at the next second.
-        now = float(s + 1)
-        if _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, s + 1):
-            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots,
-                  p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, ring, recent,
-                  now, s + 1, (s + 1) % q[C.Q_PERIOD] == 0)
-        new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
-        if new >= 0:
-            lv[L_PENDING] = 1
-            lv[L_PENDING_REPLICAS] = new
-        _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step)
-        if n_clients > 0 and ts_vals.shape[2] > 0:
-            # The demand of clients is what they have in the system (a trace's is known in advance).
-            ts_vals[b, TS_DEMAND, s // ts_step] += out[0, R_SYSTEM_CONC]
-        s += 1
+    lv[L_FIRST] = 0 if kpa else 1
+    lv[L_NEXT] = cur[0]
+    windows = (s_slots, s_meta, s_tot, p_slots, p_meta, p_tot)
+    control = (df, di, dw_values, dw_index, rf, ri)
+    policy = (sf, si, recs, times, counts, scratch, stack, values, ring, recent)
+    while True:
+        why, need = _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capacity, q, g, table,
+                             switch_delay, kpa, on_demand, skip_idle, n_clients, ccv, tov, swv, scv, pf, pi, p_queue,
+                             order, cf, ci, h_end, h_pod, h_info, a_queue, hl, hw, rng, out, ck, cp, ce, cn, rep1,
+                             chg, fin, bq, att_ready, cl1, windows, control, policy, lv, lf, pods_total, ts_vals,
+                             ts_step)
+        if why == DONE:
+            break
+        # Growth allocates, so it happens here, between calls of the loop that never does.
+        if why == NEED_REQUESTS:
+            h_end, h_pod, h_info, a_queue = _room_for_requests(h_end, h_pod, h_info, a_queue, ci, need)
+        else:
+            pf, pi, p_queue, order = _room_for_pods(pf, pi, p_queue, order, need)
 
     _finish_one(0, float(t_end), pf, pi, cf)  # pods still alive at the end
     out_f[b, O_PANIC_SECONDS] = lf[F_PANIC_SECONDS]

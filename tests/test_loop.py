@@ -154,3 +154,22 @@ def test_pairwise_sum_adds_in_numpys_order(n):
 
     rows = np.random.default_rng(n).lognormal(size=(20, n)) * 1.37
     assert [pairwise_sum(r) for r in rows] == rows.sum(axis=1).tolist()
+
+
+@pytest.mark.parametrize("cc, target", [(1, None), (0, 2.0), (0, 0.1)])
+def test_growing_the_arrays_mid_replay_changes_nothing(cc, target):
+    """A burst from zero brings more requests than the first queues hold and asks for more pods than
+    the first arrays hold (with a target of 0.1, at its poke already): the loop returns for room and
+    resumes, within the second for the poke."""
+    from autoscale.trace import Trace
+
+    rng = np.random.default_rng(4)
+    burst = np.sort(rng.uniform(200.0, 200.1, 400))
+    later = np.sort(rng.uniform(400.0, 401.0, 900))
+    arrivals = np.concatenate([burst, later])
+    trace = Trace(arrivals, rng.exponential(2.0, arrivals.size))
+    cfgs = [KPAConfig(container_concurrency=cc) if target is None else KPAConfig(container_concurrency=cc, target=target)]
+    fast = replay(trace, cfgs, policy=KPA(), timeseries=True, max_points=100)
+    slow = replay(trace, cfgs, policy=PyKPA(), timeseries=True, max_points=100)
+    assert fast.summary["peak_pods"].iloc[0] > 8  # past the first pod arrays
+    assert_same(fast, slow)

@@ -152,16 +152,22 @@ def _block(a, lo, n):
 
 @nb.njit(**JIT)
 def pairwise_sum(a):
-    """``a.sum()`` in numpy's order (for a contiguous row): blocks of at most 128, halved recursively.
+    """``a.sum()`` in numpy's order (for a contiguous row): blocks of at most 128, halved recursively."""
+    return pairwise_sum_into(a, np.empty((3, 64), dtype=np.int64), np.empty(64))
+
+
+@nb.njit(**LEAF)
+def pairwise_sum_into(a, stack, values):
+    """:func:`pairwise_sum` on the caller's work arrays (``stack`` int64 (3, 64), ``values`` (64,)).
 
     The recursion (``sum(a[:n2]) + sum(a[n2:])`` with ``n2`` half of n rounded down to a
     multiple of 8) runs on an explicit stack: numba's cache does not load recursive
-    functions reliably.
+    functions reliably. Allocating nothing, it runs without reference counting, as does
+    every per-second rule that calls it.
     """
-    los = np.empty(64, dtype=np.int64)
-    ns = np.empty(64, dtype=np.int64)
-    phases = np.empty(64, dtype=np.int64)
-    values = np.empty(64)
+    los = stack[0]
+    ns = stack[1]
+    phases = stack[2]
     top = 0
     nv = 0
     los[0], ns[0], phases[0] = 0, a.size, 0
@@ -242,18 +248,18 @@ def hpa_decide(q, g, sf, si, recs, times, window_mean, now, ready, target, capac
     return new
 
 
-@nb.njit(**JIT)
-def hybrid_windows(q, g, counts, sf, si, scratch):
+@nb.njit(**LEAF)
+def hybrid_windows(q, g, counts, sf, si, scratch, stack, values):
     """Pre-warm and keep-alive windows and the mode, from the idle-time histogram."""
     bins = counts.size
-    n = pairwise_sum(counts)
+    n = pairwise_sum_into(counts, stack, values)
     oob = sf[S_OOB]
     total = n + oob
     mean = n / bins
     for k in range(bins):
         d = counts[k] - mean
         scratch[k] = d * d
-    std = math.sqrt(pairwise_sum(scratch[:bins]) / bins)
+    std = math.sqrt(pairwise_sum_into(scratch[:bins], stack, values) / bins)
     cv = std / mean if mean > 0 else 0.0
     head_need = math.ceil(g[G_HEAD] / 100 * n)
     tail_need = math.ceil(g[G_TAIL] / 100 * n)
@@ -284,8 +290,8 @@ def hybrid_windows(q, g, counts, sf, si, scratch):
         sf[S_KEEP] = g[G_RANGE]
 
 
-@nb.njit(**JIT)
-def hybrid_decide(q, g, counts, sf, si, scratch, now, in_system, arrivals):
+@nb.njit(**LEAF)
+def hybrid_decide(q, g, counts, sf, si, scratch, stack, values, now, in_system, arrivals):
     """One tick of the hybrid histogram policy (:class:`~autoscale.policies.Hybrid`); returns pre-warmed instances."""
     busy = in_system > 0 or arrivals > 0
     if arrivals > 0 and not math.isnan(sf[S_IDLE_SINCE]):
@@ -296,7 +302,7 @@ def hybrid_decide(q, g, counts, sf, si, scratch, now, in_system, arrivals):
         else:
             sf[S_OOB_MEAN] = (sf[S_OOB_MEAN] * sf[S_OOB] + it) / max(sf[S_OOB] + 1, 1)
             sf[S_OOB] += 1.0
-        hybrid_windows(q, g, counts, sf, si, scratch)
+        hybrid_windows(q, g, counts, sf, si, scratch, stack, values)
     if busy:
         si[S_SEEN] = 1
         sf[S_IDLE_SINCE] = np.nan
