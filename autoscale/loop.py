@@ -53,7 +53,7 @@ import numba as nb
 import numpy as np
 
 from . import spec as P
-from ._numba import JIT, LEAF
+from ._numba import INLINE, JIT, LEAF
 from ._state import (
     AI_HEAD, AI_LEN, CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
     CI_AENTRY, CI_ALEN, CI_APUSHED, CI_ASYNC, CI_FLOOR, CI_INPATH, CI_INSYS, CI_KBASE, CI_NACT, CI_NDRAIN, CI_NFIN,
@@ -153,7 +153,7 @@ def _room_for_requests(h_end, h_pod, h_info, a_queue, ci, need):
 # -- the control plane of one configuration ------------------------------------------------------
 
 
-@nb.njit(**LEAF)
+@nb.njit(**INLINE)
 def _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second):
     """Stable and panic averages at ``second`` and whether there is data (``Collector.observe``)."""
     if pi_p[P.P_WEIGHTED] != 0:
@@ -251,7 +251,7 @@ def _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, l
     return upto
 
 
-@nb.njit(**LEAF)
+@nb.njit(**INLINE)
 def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, second):
     """The second's end before the tick: the stats into the windows, the last second's signals, the history.
 
@@ -366,7 +366,7 @@ def _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay):
     return new if patched else -1
 
 
-@nb.njit(**LEAF)
+@nb.njit(**INLINE)
 def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
     """The second's totals: panic and activator time, pods, and the time series."""
     in_path = ci[0, CI_INPATH]
