@@ -8,6 +8,8 @@ the bin that holds the percentile, within 1.2 % of the exact value.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,12 +145,22 @@ def whole_numbers(values) -> pd.Series:
     return series.astype("Int64")
 
 
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _same(a, b) -> bool:
+    """Equal as a column of a frame holds them: None and NaN alike, 1 and 1.0 alike."""
+    return _missing(a) and _missing(b) or (not _missing(a) and not _missing(b) and a == b)
+
+
 def _config_columns(spec) -> pd.DataFrame:
+    """The configuration keys that vary in the batch, one row per configuration."""
     rows = [c.to_dict() for c in spec.configs]
-    frame = pd.DataFrame(rows)
-    varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
-    frame = frame[varying] if varying else frame.iloc[:, :0]
-    return frame.apply(whole_numbers) if varying else frame
+    varying = [k for k in rows[0] if any(not _same(r[k], rows[0][k]) for r in rows[1:])]
+    if not varying:
+        return pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame([{k: r[k] for k in varying} for r in rows]).apply(whole_numbers)
 
 
 @dataclass(eq=False)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autoscale import ColdStart, KPAConfig, Platform, replay
-from autoscale.trace import Trace
+from autoscale.trace import Trace, synthetic
 
 FAST = Platform(cold_start=ColdStart.constant(2.0), mode_switch_delay=0.0)
 
@@ -99,3 +99,21 @@ def test_parallel_and_serial_kernels_give_identical_results():
     ser = replay(t, cfgs, parallel=False)
     assert par.summary.equals(ser.summary)
     np.testing.assert_array_equal(par.latency_hist, ser.latency_hist)
+
+
+def test_the_summary_names_the_keys_that_vary_in_the_batch_and_only_those():
+    from autoscale.results import _config_columns
+    from autoscale.spec import KPASpec
+
+    trace = synthetic.poisson(rate=2.0, duration=30.0, service=synthetic.constant(0.1), seed=1)
+    cfgs = [KPAConfig(container_concurrency=cc, target_burst_capacity=tbc) for cc in (1, 10) for tbc in (211, -1)]
+    summary = replay(trace, cfgs).summary
+    keys = list(summary.columns[:summary.columns.get_loc("requests")])
+    assert keys == ["config", "policy", "target-burst-capacity", "container-concurrency"]  # the keys' own order
+    assert summary["container-concurrency"].tolist() == [1, 1, 10, 10]
+    assert summary["target-burst-capacity"].tolist() == [211, -1, 211, -1]
+    same = replay(trace, [KPAConfig(container_concurrency=10)] * 3).summary
+    assert list(same.columns[:same.columns.get_loc("requests")]) == ["config", "policy"]
+    # as a frame's column holds them: 10 and 10.0 are one value, an unset key and NaN too
+    frame = _config_columns(KPASpec.from_configs([KPAConfig(target=10), KPAConfig(target=10.0)]))
+    assert frame.shape == (2, 0)
