@@ -1031,4 +1031,4 @@ def workload(*loads: Load, trace: Trace | None = None):
         merged = traces[0] if len(traces) == 1 else Trace.merge(traces, name="+".join(t.name for t in traces))
     if not pools:
         return merged
-    return ClosedLoop(*pools, trace=merged)
+    return ClosedLoop(*pools, trace=merged, name="+".join([p.name for p in pools] + [t.name for t in traces]))

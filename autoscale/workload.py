@@ -346,6 +346,14 @@ class ClosedLoop:
         return int(math.floor(end)) + 1
 
     @property
+    def durations(self) -> str:
+        """Where the service times come from, pool by pool (as a trace's provenance says of its durations)."""
+        parts = [f"{p.name}: {_describe(p._service)}" for p in self.pools]
+        if self.trace is not None:
+            parts.append(f"open loop: {self.trace.provenance.durations or 'as recorded'}")
+        return "; ".join(parts)
+
+    @property
     def provenance(self) -> str:
         parts = [p.describe() for p in self.pools]
         if self.trace is not None:
