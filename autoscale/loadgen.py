@@ -570,6 +570,8 @@ class _JSReader:
 
     def value(self):
         ch = self.peek()
+        if not ch:
+            self.fail("the object ends too early")
         if ch == "{":
             return self.obj()
         if ch == "[":
@@ -587,8 +589,6 @@ class _JSReader:
                 return {"true": True, "false": False}.get(word)
             self.fail(f"{word!r}: autoscale reads k6 options of literal values only (numbers, strings, objects, "
                       "arrays); write the value itself")
-        if not ch:
-            self.fail("the object ends too early")
         self.fail(f"unexpected {ch!r}: autoscale reads k6 options of literal values only")
 
     def number(self, m):
@@ -629,6 +629,10 @@ class _JSReader:
                         self.fail("a \\u escape needs four hex digits", self.pos)
                     out.append(chr(int(code, 16)))
                     self.pos += 6
+                    # A surrogate pair (\ud83d\ude00) is one character, as JavaScript's strings hold it.
+                    if len(out) > 1 and "\ud800" <= out[-2] <= "\udbff" and "\udc00" <= out[-1] <= "\udfff":
+                        high, low = out.pop(-2), out.pop()
+                        out.append(chr(0x10000 + (ord(high) - 0xD800) * 0x400 + ord(low) - 0xDC00))
                     continue
                 out.append(escapes.get(nxt, nxt))
                 self.pos += 2
@@ -638,7 +642,7 @@ class _JSReader:
 
     def key(self) -> str:
         ch = self.peek()
-        if ch in "'\"`":
+        if ch and ch in "'\"`":
             return self.string()
         m = self._IDENT.match(self.text, self.pos) or self._NUMBER.match(self.text, self.pos)
         if not m:
@@ -840,17 +844,20 @@ def _k6_scenario(name: str, sc: dict, where: str, service, seed, notes: list[str
             rate = _k6_rate(sc["rate"], f"{where}.rate")
             if rate <= 0:
                 raise ConfigError(f"{where}.rate = {sc['rate']!r}: must be > 0")
-            trace = constant_arrival_rate(rate / unit, _k6_duration(sc["duration"], f"{where}.duration"),
-                                          service=svc, start=start, seed=seed, name=name)
+            seconds = _k6_duration(sc["duration"], f"{where}.duration")
+            if seconds <= 0:
+                raise ConfigError(f"{where}.duration = {sc['duration']!r}: must be > 0")
+            trace = constant_arrival_rate(rate / unit, seconds, service=svc, start=start, seed=seed, name=name)
         else:
             stages = [(s, _k6_rate(t, f"{where}.stages[{k}].target") / unit)
                       for k, (s, t) in enumerate(_k6_stages(sc.get("stages"), where, "iterations per timeUnit"))]
-            trace = ramping_arrival_rate(_k6_rate(sc.get("startRate", 0), f"{where}.startRate") / unit, stages,
-                                         service=svc, start=start, seed=seed, name=name)
+            first = _k6_rate(sc.get("startRate", 0), f"{where}.startRate") / unit
+            rates = [first, *(r for _, r in stages)]
+            if not any(secs > 0 and (a > 0 or b > 0) for (secs, _), a, b in zip(stages, rates, rates[1:])):
+                raise ConfigError(f"{where}: the arrival rate starts no iteration (every stage of it is at 0)")
+            trace = ramping_arrival_rate(first, stages, service=svc, start=start, seed=seed, name=name)
     except ConfigError as exc:
         raise ConfigError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
-    if len(trace) == 0:
-        raise ConfigError(f"{where}: the arrival rate starts no iteration")
     return [trace]
 
 
