@@ -509,6 +509,18 @@ def test_parse_refuses_what_is_not_a_load_generator(command, message):
         parse(command, service=0.1)
 
 
+def test_a_pool_with_a_request_budget_counts_its_rate_until_its_last_response():
+    from autoscale.reference import simulate
+
+    w = ClosedLoop(Clients(5, service=0.2, requests=20, start=3.0, delay=0.01, name="hey-n"))
+    cfg = KPAConfig(min_scale=1)
+    row = replay(w, cfg).load_summary.iloc[0]
+    last = simulate(w, cfg).requests.end.max() + 0.01  # the last response reaches its client
+    assert row.responses == 100 and row.rps == pytest.approx(100 / (last - 3.01), rel=1e-6)
+    # hey -n 100 -c 5 of 0.2 s requests on a warm pod: 5 x 20 in about 20 x (0.2 + 0.02) s.
+    assert 100 / (20 * 0.22) * 0.8 < row.rps < 100 / (20 * 0.22) * 1.05
+
+
 HEY = "hey -c 4 -q 2 -z 40s http://hello.default.example.com"
 
 
