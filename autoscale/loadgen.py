@@ -664,10 +664,7 @@ class _JSReader:
             if k in out:
                 self.fail(f"{k!r} is given twice in one object", start)
             out[k] = self.value()
-            if self.peek() == ",":
-                self.pos += 1
-            elif self.peek() != "}":
-                self.expect("}")
+            self.after_item("}")
         self.pos += 1
         return out
 
@@ -676,12 +673,16 @@ class _JSReader:
         out = []
         while self.peek() != "]":
             out.append(self.value())
-            if self.peek() == ",":
-                self.pos += 1
-            elif self.peek() != "]":
-                self.expect("]")
+            self.after_item("]")
         self.pos += 1
         return out
+
+    def after_item(self, close: str) -> None:
+        """After an item of an object or array: a comma (perhaps trailing), or the closing bracket."""
+        if self.peek() == ",":
+            self.pos += 1
+        elif self.peek() != close:
+            self.expect(close)
 
 
 def read_js_object(text: str, where: str = "options") -> dict:
