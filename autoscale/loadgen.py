@@ -46,7 +46,7 @@ from .errors import ConfigError
 from .trace.trace import Trace
 from .workload import Clients, ClosedLoop, constant_arrival_rate, ramping_arrival_rate
 
-__all__ = ["Load", "parse", "hey", "wrk", "vegeta", "k6", "k6_options", "read_js_object", "workload",
+__all__ = ["Load", "parse", "hey", "wrk", "vegeta", "k6", "k6_run", "k6_options", "read_js_object", "workload",
            "go_duration", "TOOLS"]
 
 #: The tools :func:`parse` reads, by the first word of a command line.
@@ -929,6 +929,119 @@ def k6(path, service=None, seed=0) -> Load:
     >>> [p.name for p in load.pools], [t.name for t in load.traces]
     (['warm', 'ramp', 'batch'], ['spike'])
     """
+    load = k6_options(_k6_file(path), str(path), service=service, seed=seed)
+    return dataclasses.replace(load, source=str(path))
+
+
+#: ``k6 run``'s flags: long name -> (short letter or "", takes a value). The first four are k6's execution
+#: shortcuts; ``config`` is a JSON options file under the script's options; the rest do not change the load.
+_K6_RUN_FLAGS = {
+    "vus": ("u", True), "duration": ("d", True), "iterations": ("i", True), "stage": ("s", True),
+    "config": ("c", True), "env": ("e", True), "out": ("o", True), "quiet": ("q", False), "tag": ("", True),
+    "summary-export": ("", True), "no-thresholds": ("", False), "no-summary": ("", False),
+    "http-debug": ("", False), "insecure-skip-tls-verify": ("", False), "include-system-env-vars": ("", False),
+    "throw": ("w", False), "verbose": ("v", False), "log-output": ("", True), "no-color": ("", False),
+}
+
+
+def k6_run(argv, service=None, seed=0) -> Load:
+    """``k6 run [flags] FILE``: the script's options, with k6 run's execution shortcuts on top.
+
+    ``-u``/``--vus``, ``-d``/``--duration``, ``-i``/``--iterations`` and ``-s``/``--stage``
+    (``30s:10``, repeatable or comma-separated) take precedence over the script's options,
+    as in k6; ``--duration``, ``--iterations`` or ``--stage`` replace all of the script's
+    execution options (its duration, iterations, stages and scenarios) by the ``default``
+    scenario they make. ``-c``/``--config`` is a JSON options file under the script's
+    options, by the same rule. Flags of k6's output, environment and logging are noted.
+
+    >>> load = k6_run(["run", "-u", "4", "-d", "1m", "examples/k6-scenarios.js"], service=0.1)
+    >>> [p.describe()[:40] for p in load.pools]
+    ['default: 4 closed-loop clients, for 60 s']
+    """
+    argv = _argv(argv, "k6")
+    if argv[:1] != ["run"]:
+        raise ConfigError(f"k6 {' '.join(argv[:1])}: only 'k6 run FILE' sends load")
+    given: dict = {}
+    files: list[str] = []
+    short = {s: name for name, (s, _) in _K6_RUN_FLAGS.items() if s}
+    words = argv[1:]
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w == "--":
+            files.extend(words[i + 1:])
+            break
+        if not w.startswith("-") or w == "-":
+            files.append(w)
+            i += 1
+            continue
+        if w.startswith("--"):
+            name, eq, value = w[2:].partition("=")
+        else:
+            name, value = short.get(w[1:2], w[1:2]), w[2:]
+            eq = "=" if value else ""
+            value = value[1:] if value.startswith("=") else value
+        if name not in _K6_RUN_FLAGS:
+            raise ConfigError(f"k6 run: unknown flag {w}; k6 run's flags read here are "
+                              + ", ".join(("-" + s + "/" if s else "") + "--" + n for n, (s, _) in
+                                          _K6_RUN_FLAGS.items()))
+        if _K6_RUN_FLAGS[name][1] and not eq:
+            if i + 1 >= len(words):
+                raise ConfigError(f"k6 run: flag needs an argument: --{name}")
+            i += 1
+            value = words[i]
+        given.setdefault(name, []).append(value if _K6_RUN_FLAGS[name][1] else True)
+        i += 1
+    if len(files) != 1:
+        raise ConfigError(f"k6 run: give one script, not {len(files)} ({' '.join(files) or 'none'})")
+    for name in ("vus", "duration", "iterations", "config"):
+        if len(given.get(name, ())) > 1:
+            raise ConfigError(f"k6 run: --{name} is given twice; give it once")
+    notes = [f"k6 run --{n}: does not change the load in the model: ignored" for n in given
+             if n not in ("vus", "duration", "iterations", "stage", "config")]
+    options = _k6_tier(_k6_file(given["config"][0]) if "config" in given else {}, _k6_file(files[0]))
+    cli: dict = {}
+    for name, convert in (("vus", int), ("iterations", int)):
+        if name in given:
+            try:
+                cli[name] = convert(given[name][0])
+            except ValueError:
+                raise ConfigError(f"k6 run --{name} {given[name][0]}: must be a whole number") from None
+    if "duration" in given:
+        cli["duration"] = given["duration"][0]
+    if "stage" in given:
+        cli["stages"] = []
+        for text in ",".join(given["stage"]).split(","):
+            dur, sep, target = text.partition(":")
+            try:
+                cli["stages"].append({"duration": dur.strip(), "target": int(target)})
+            except ValueError:
+                raise ConfigError(f"k6 run --stage {text}: must be DURATION:TARGET such as 30s:10") from None
+    if cli:
+        replaces = any(k in cli for k in ("duration", "iterations", "stages"))
+        if "scenarios" in options and not replaces:
+            raise ConfigError("k6 run --vus with a script of scenarios: give --duration, --iterations or --stage "
+                              "too, to replace the scenarios by k6's default scenario")
+        if replaces and "scenarios" in options:
+            flags = " ".join(f"--{k}" for k in given if k in ("vus", "duration", "iterations", "stage"))
+            notes.append(f"k6 run {flags}: replace the script's scenarios, as in k6")
+        options = _k6_tier(options, cli)
+    load = k6_options(options, files[0], service=service, seed=seed)
+    return dataclasses.replace(load, source=" ".join(["k6", *argv]), notes=tuple(notes) + load.notes)
+
+
+def _k6_tier(lower: dict, higher: dict) -> dict:
+    """k6's options of two tiers (config file < script < command line): each option from the higher tier if it
+    sets it; and duration, iterations, stages or scenarios set there replace all four of the lower tier, as k6's
+    ``Options.Apply`` does."""
+    execution = ("duration", "iterations", "stages", "scenarios")
+    if any(k in higher for k in execution):
+        lower = {k: v for k, v in lower.items() if k not in execution}
+    return {**lower, **higher}
+
+
+def _k6_file(path) -> dict:
+    """The options of a k6 script or JSON options file."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -941,10 +1054,10 @@ def k6(path, service=None, seed=0) -> Load:
             options = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-    else:
-        options = read_js_object(text, str(path))
-    load = k6_options(options, str(path), service=service, seed=seed)
-    return dataclasses.replace(load, source=str(path))
+        if not isinstance(options, dict):
+            raise ConfigError(f"{path}: must hold a JSON object of k6 options")
+        return options
+    return read_js_object(text, str(path))
 
 
 # -- any of them --------------------------------------------------------------------------------
@@ -968,7 +1081,7 @@ def _argv(argv, *tools: str) -> list[str]:
 
 def parse(command, service=None, seed=0, name: str | None = None) -> Load:
     """A load generator's command line (``hey ...``, ``wrk ...``, ``wrk2 ...``, ``vegeta attack ...``,
-    ``k6 run FILE``) or a k6 options file (a ``.js`` or ``.json`` path), read into a :class:`Load`.
+    ``k6 run [flags] FILE``) or a k6 options file (a ``.js`` or ``.json`` path), read into a :class:`Load`.
 
     Parameters
     ----------
@@ -1001,11 +1114,7 @@ def parse(command, service=None, seed=0, name: str | None = None) -> Load:
     if tool == "vegeta" or (tool == "echo" and "vegeta" in words):
         return vegeta(words, service=service, seed=seed, **({"name": name} if name else {}))
     if tool == "k6":
-        rest = words[1:]
-        if rest[:1] != ["run"] or len(rest) != 2:
-            raise ConfigError(f"{' '.join(words)}: give 'k6 run FILE' (the script's options, without k6 run's "
-                              "flags) or the file itself")
-        return k6(rest[1], service=service, seed=seed)
+        return k6_run(words[1:], service=service, seed=seed)
     raise ConfigError(f"load {' '.join(words)!r}: unknown load generator {tool!r}; give a command line of "
                       f"{', '.join(TOOLS)}, or a k6 script or JSON options file")
 

@@ -241,6 +241,49 @@ def test_the_example_k6_file_reads_into_its_four_scenarios():
     assert np.array_equal(again.traces[0].arrivals, spike.arrivals) and again.notes == load.notes
 
 
+def test_k6_run_flags_take_precedence_over_the_script_as_in_k6(tmp_path):
+    load = parse("k6 run -u 4 -d 1m --out json=r.json -e HOST=x examples/k6-scenarios.js", service=0.1)
+    p = _only(load)
+    assert (p.name, p.clients, p.duration) == ("default", 4, 60.0)
+    text = "\n".join(load.notes)
+    assert "k6 run --vus --duration: replace the script's scenarios, as in k6" in text
+    assert "k6 run --out: does not change the load" in text and "k6 run --env: does not change" in text
+    p = _only(parse("k6 run --vus=3 --stage 10s:5,20s:0 examples/k6-scenarios.js", service=0.1))
+    assert (p.clients, p.stages) == (3, ((10.0, 5), (20.0, 0)))
+    p = _only(parse("k6 run -s 10s:5 -s 5s:1 examples/k6-scenarios.js", service=0.1))
+    assert p.stages == ((10.0, 5), (5.0, 1))
+    script = tmp_path / "s.js"
+    script.write_text("export const options = { duration: '2m' };")
+    config = tmp_path / "c.json"
+    config.write_text('{"vus": 7, "duration": "10s"}')
+    p = _only(parse(f"k6 run --config {config} {script}", service=0.1))
+    assert (p.clients, p.duration) == (7, 120.0)  # the script's options over the config file's
+    # A shortcut on the command line replaces every execution option of the script (k6's Options.Apply):
+    # the script's duration is not the iterations' maxDuration, which keeps its default of 10 minutes.
+    p = _only(parse(f"k6 run -i 9 -u 3 {script}", service=0.1))
+    assert (p.clients, p.requests, p.duration) == (3, 3, 600.0)
+    config.write_text('{"vus": 2, "scenarios": {"a": {"executor": "constant-vus", "duration": "5s"}}}')
+    p = _only(parse(f"k6 run -c {config} {script}", service=0.1))  # the script's duration replaces them
+    assert (p.name, p.clients, p.duration) == ("default", 2, 120.0)
+
+
+@pytest.mark.parametrize("command, message", [
+    ("k6 run -u 3 examples/k6-scenarios.js", "k6 run --vus with a script of scenarios: give --duration"),
+    ("k6 run -x examples/k6-scenarios.js", "k6 run: unknown flag -x; k6 run's flags read here are -u/--vus"),
+    ("k6 run", "give one script, not 0 (none)"),
+    ("k6 run a.js b.js", "give one script, not 2 (a.js b.js)"),
+    ("k6 cloud x.js", "k6 cloud: only 'k6 run FILE' sends load"),
+    ("k6 run --stage 10s examples/k6-scenarios.js", "--stage 10s: must be DURATION:TARGET"),
+    ("k6 run -u many -d 1m examples/k6-scenarios.js", "--vus many: must be a whole number"),
+    ("k6 run -d 1m -d 2m examples/k6-scenarios.js", "--duration is given twice"),
+    ("k6 run examples/k6-scenarios.js -d", "flag needs an argument: --duration"),
+    ("k6 run missing.js", "k6 options missing.js: cannot read it"),
+], ids=lambda v: None)
+def test_k6_run_refuses_with_the_flag_and_the_reason(command, message):
+    with pytest.raises(ConfigError, match=_re(message)):
+        parse(command, service=0.1)
+
+
 def _scenario(**sc) -> Load:
     return k6_options({"scenarios": {"s": sc}}, service=0.1)
 
@@ -502,7 +545,7 @@ def test_a_trace_gives_its_durations_as_service_times():
 
 @pytest.mark.parametrize("command, message", [
     ("", "empty; give a command line"), ("curl http://x", "unknown load generator 'curl'"),
-    ("k6 run --vus 10 script.js", "give 'k6 run FILE'"), ("hey -c '2", "a quote is not closed"),
+("hey -c '2", "a quote is not closed"),
 ])
 def test_parse_refuses_what_is_not_a_load_generator(command, message):
     with pytest.raises(ConfigError, match=_re(message)):
