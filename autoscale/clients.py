@@ -27,8 +27,8 @@ The arrays (one tuple ``cl`` that the data plane passes through, :class:`ClientA
   ``kp[pool, KP_*]`` each pool's network delay, rate gap, think and service distributions,
   ``ke[pool, :]`` its empirical service times;
 * ``ko[b, pool, :]``: what a load generator reports per pool: requests sent, responses
-  200 / 503 / 504, then the histogram of client-observed latencies (bins of
-  :func:`autoscale._state.hist_bin`).
+  200 / 503 / 504, when the last response reached its client (integer microseconds),
+  then the histogram of client-observed latencies (bins of :func:`autoscale._state.hist_bin`).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ N_KP = 9
 # Distribution kinds: none (0 s), constant a, exponential of mean a, lognormal exp(a + b z),
 # empirical (uniform over ke[pool, :n]).
 D_NONE, D_CONSTANT, D_EXPONENTIAL, D_LOGNORMAL, D_EMPIRICAL = range(5)
-KO_SENT, KO_OK, KO_503, KO_504, KO_HIST = range(5)
+KO_SENT, KO_OK, KO_503, KO_504, KO_LAST, KO_HIST = range(6)
 N_KO = KO_HIST + HIST_BINS
 
 
@@ -195,6 +195,9 @@ def answered(arrivals, rng, ci, fin, b, t, cl):
         delay = kp[pool, KP_DELAY]
         ko[b, pool, KO_OK + code] += 1
         ko[b, pool, KO_HIST + hist_bin(end - arrivals[req] + 2.0 * delay)] += 1
+        seen = np.int64((end + delay) * 1e6 + 0.5)  # the response reaches the client, microseconds
+        if seen > ko[b, pool, KO_LAST]:
+            ko[b, pool, KO_LAST] = seen
         budget = ks[KS_BUDGET, c]
         if budget >= 0 and ki[b, KI_SENT, c] >= budget:
             continue

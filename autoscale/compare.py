@@ -52,6 +52,19 @@ class Comparison:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
+    @property
+    def load_summary(self) -> pd.DataFrame | None:
+        """What the closed-loop clients observed: a row per policy, configuration and client pool, ``policy``
+        first (:attr:`ReplayResult.load_summary`); None for a trace without clients."""
+        frames = []
+        for label, result in self.results.items():
+            frame = result.load_summary
+            if frame is None:
+                return None
+            frame.insert(0, "policy", label)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
     def to_pandas(self) -> pd.DataFrame:
         return self.summary
 
@@ -104,6 +117,10 @@ def compare(
 
     Parameters
     ----------
+    trace : autoscale.trace.Trace or autoscale.workload.ClosedLoop
+        The requests, or closed-loop client pools (such as :func:`autoscale.loadgen.parse`
+        reads from a load generator's command line); then :attr:`Comparison.load_summary`
+        holds what each pool observed under each policy.
     policies : sequence or mapping
         Policies as registry names, policy objects or functions; a mapping gives each a
         label (by default the policy's name, numbered if it repeats).

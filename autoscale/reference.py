@@ -411,6 +411,7 @@ class _Simulation:
             if r.outcome in code:
                 out[0, k, code[r.outcome]] += 1
                 out[0, k, K.KO_HIST + hist_bin(r.end - r.arrival + 2.0 * self.pools[k].delay)] += 1
+                out[0, k, K.KO_LAST] = max(out[0, k, K.KO_LAST], int((r.end + self.pools[k].delay) * 1e6 + 0.5))
         return out
 
     def _ready_pods(self) -> list[_Pod]:

@@ -166,10 +166,50 @@ def _digest(*parts) -> str:
 
 
 def _trace_digest(trace) -> str:
+    """A hash of a trace's requests, or of a closed-loop workload's pools (every parameter, activity span and
+    empirical service time) and its open-loop requests."""
+    from .workload import ClosedLoop
+
     h = hashlib.blake2b(digest_size=16)
+    if isinstance(trace, ClosedLoop):
+        for pool in trace.pools:
+            h.update(pool.name.encode() + b"\0")
+            h.update(np.asarray([pool.clients, -1 if pool.requests is None else pool.requests], np.int64).tobytes())
+            h.update(pool.parameters().tobytes())
+            h.update(np.asarray(pool.empirical_samples(), dtype=np.float64).tobytes())
+            h.update(np.asarray([w for c in range(pool.clients_max) for w in pool.windows(c)],
+                                dtype=np.float64).tobytes())
+        if trace.trace is not None:
+            h.update(_trace_digest(trace.trace).encode())
+        return h.hexdigest()
     h.update(np.ascontiguousarray(trace.arrivals, dtype=np.float64).tobytes())
     h.update(np.ascontiguousarray(trace.durations, dtype=np.float64).tobytes())
     return h.hexdigest()
+
+
+def _requests(trace) -> int:
+    """The requests known before a replay: a trace's, or a closed-loop workload's open-loop ones."""
+    from .workload import ClosedLoop
+
+    if isinstance(trace, ClosedLoop):
+        return 0 if trace.trace is None else len(trace.trace)
+    return len(trace)
+
+
+def _seconds(trace) -> int:
+    """The seconds a replay of ``trace`` simulates by default."""
+    from .workload import ClosedLoop
+
+    return trace.seconds() if isinstance(trace, ClosedLoop) else int(trace.end) + 1
+
+
+def _provenance(trace) -> tuple[str, str]:
+    """(provenance, where the durations come from) of a trace or a closed-loop workload."""
+    from .workload import ClosedLoop
+
+    if isinstance(trace, ClosedLoop):
+        return trace.provenance, trace.durations
+    return str(trace.provenance), trace.provenance.durations
 
 
 # -- axes -----------------------------------------------------------------------------------
@@ -426,10 +466,15 @@ class Sweep:
 
     Parameters
     ----------
-    traces : sequence of str, path or Trace
+    traces : sequence of str, path, Trace or ClosedLoop
         Bundled trace names, trace files (loaded with :func:`autoscale.trace.load` and
-        ``load_options``) or :class:`~autoscale.trace.Trace` values. The table's
-        ``trace`` column holds the name or path as given, or the trace's name.
+        ``load_options``), :class:`~autoscale.trace.Trace` values, or closed-loop
+        workloads (:class:`~autoscale.workload.ClosedLoop`, such as
+        :func:`autoscale.loadgen.workload` makes of load generators' command lines). The
+        table's ``trace`` column holds the name or path as given, or the trace's or
+        workload's name; a workload's rows also hold, for each client pool ``P``, what
+        it observed: ``load.P.sent``, ``load.P.rps``, ``load.P.status_200`` ... and
+        ``load.P.latency_p99_s`` (:attr:`autoscale.ReplayResult.load_summary`).
     axes : Grid, Points, Sample or mapping, or a sequence of them
         The configurations. Several axes are crossed (a grid of some keys x a sample
         of others); a mapping is taken as a :class:`Grid`. None: one configuration.
@@ -495,11 +540,12 @@ class Sweep:
 
     def __post_init__(self) -> None:
         from .trace import Trace
+        from .workload import ClosedLoop
 
         traces = self.traces
-        if isinstance(traces, (str, os.PathLike, Trace)):
+        if isinstance(traces, (str, os.PathLike, Trace, ClosedLoop)):
             traces = (traces,)
-        traces = tuple(t if isinstance(t, Trace) else os.fspath(t) for t in _sequence(traces, "traces"))
+        traces = tuple(t if isinstance(t, (Trace, ClosedLoop)) else os.fspath(t) for t in _sequence(traces, "traces"))
         if not traces:
             raise ConfigError("traces: no traces; give at least one")
         set_ = object.__setattr__
@@ -715,8 +761,8 @@ class _Plan:
 
     def provenance(self) -> list[dict]:
         """Per trace: its label, function, provenance and where its durations come from."""
-        return [{"trace": s.label, "function": s.function, "provenance": str(s.trace.provenance),
-                 "durations": s.trace.provenance.durations} for s in self.sources]
+        return [{"trace": s.label, "function": s.function, "provenance": _provenance(s.trace)[0],
+                 "durations": _provenance(s.trace)[1]} for s in self.sources]
 
 
 def _split_functions(trace, label: str, functions) -> list[tuple[str, object]]:
@@ -750,12 +796,16 @@ def _split_functions(trace, label: str, functions) -> list[tuple[str, object]]:
 
 def _load_sources(sweep: Sweep) -> list[_Source]:
     from .trace import load
+    from .workload import ClosedLoop
 
     sources = []
     limit = {} if sweep.max_memory is None else {"max_memory": sweep.max_memory}
     for ref in sweep.traces:
         trace = load(ref, **dict(sweep.load_options), **limit) if isinstance(ref, str) else ref
         label = ref if isinstance(ref, str) else trace.name
+        if isinstance(trace, ClosedLoop) and sweep.functions is not None:
+            raise ConfigError(f"functions = {sweep.functions!r}: workload {label} has client pools, not functions "
+                              "to choose from")
         parts = [(None, trace)] if sweep.functions is None else _split_functions(trace, label, sweep.functions)
         for function, one in parts:
             sources.append(_Source(label=label, function=function, trace=one, digest=_trace_digest(one)))
@@ -772,9 +822,10 @@ def _plan(sweep: Sweep) -> _Plan:
     keys, points = sweep._resolved
     sources = _load_sources(sweep)
     runs = len(sources) * len(sweep.seeds) * len(sweep.policies) * len(points)
-    seconds = sweep.duration if sweep.duration is not None else max(s.trace.end + 1 for s in sources)
-    check_replay(f"sweep of {runs:,} runs over {len(sources):,} trace(s) of {sum(len(s.trace) for s in sources):,} "
-                 "requests", requests=sum(len(s.trace) for s in sources),
+    seconds = sweep.duration if sweep.duration is not None else max(_seconds(s.trace) for s in sources)
+    requests = sum(_requests(s.trace) for s in sources)
+    check_replay(f"sweep of {runs:,} runs over {len(sources):,} trace(s) of {requests:,} "
+                 "requests", requests=requests,
                  configurations=min(len(points), sweep.batch_size), seconds=seconds, rows=runs,
                  max_memory=sweep.max_memory)
     # Points that share a platform go in the same batches (a replay has one platform).
@@ -845,6 +896,12 @@ def _run_batch(trace, batch: _Batch, parallel: bool | None = None, recipe: _Reci
     summary = result.summary
     outputs = summary.iloc[:, summary.columns.get_loc("requests"):].copy()
     outputs.insert(0, "cell", list(batch.cells))
+    load = result.load_summary
+    if load is not None:  # a closed-loop workload: what each pool observed, beside the summary
+        for pool, rows in load.groupby("pool", sort=False):
+            rows = rows.set_index("config").loc[np.arange(len(batch.configs))]
+            for col in rows.columns.drop("pool"):
+                outputs[f"load.{pool}.{col}"] = rows[col].to_numpy()
     return outputs.to_csv(index=False)  # floats as their shortest round-tripping repr
 
 
@@ -1411,4 +1468,7 @@ def _assemble(plan: _Plan, frames: list[pd.DataFrame]) -> pd.DataFrame:
     if missing.any():  # pragma: no cover - every planned run is replayed or read
         raise AutoscaleError(f"{int(missing.sum())} runs have no result")
     table = plan.frame.join(outputs, on="cell").drop(columns="cell")
+    for col in table.columns:
+        if col.startswith("load."):  # counts of the pools stay whole numbers beside traces' rows without them
+            table[col] = whole_numbers(table[col])
     return table.reset_index(drop=True)

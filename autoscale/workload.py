@@ -346,6 +346,14 @@ class ClosedLoop:
         return int(math.floor(end)) + 1
 
     @property
+    def durations(self) -> str:
+        """Where the service times come from, pool by pool (as a trace's provenance says of its durations)."""
+        parts = [f"{p.name}: {_describe(p._service)}" for p in self.pools]
+        if self.trace is not None:
+            parts.append(f"open loop: {self.trace.provenance.durations or 'as recorded'}")
+        return "; ".join(parts)
+
+    @property
     def provenance(self) -> str:
         parts = [p.describe() for p in self.pools]
         if self.trace is not None:
@@ -413,9 +421,10 @@ def ramping_arrival_rate(start_rate: float, stages, service=None, start: float =
 class LoadOutcome:
     """What each client pool observed in each configuration, as a load generator reports it.
 
-    ``counts[b, pool]`` holds the requests sent and the responses of each status, then the
-    histogram of client-observed latencies (from sending to the response's arrival,
-    both network delays included; every response, as ``hey`` and k6 count them).
+    ``counts[b, pool]`` holds the requests sent and the responses of each status, when
+    the last response arrived, then the histogram of client-observed latencies (from
+    sending to the response's arrival, both network delays included; every response,
+    as ``hey`` and k6 count them).
     """
 
     def __init__(self, pools, out: np.ndarray, duration: float) -> None:
@@ -426,17 +435,22 @@ class LoadOutcome:
         self.sent = out[:, :, K.KO_SENT].copy()
         self.status = out[:, :, K.KO_OK:K.KO_504 + 1].copy()  # 200, 503, 504
         self.hist = out[:, :, K.KO_HIST:].copy()
+        self.last = out[:, :, K.KO_LAST] / 1e6  # seconds; 0 before any response
 
     def table(self) -> pd.DataFrame:
         """A row per configuration and pool: requests sent and answered, requests per second
-        achieved (responses over the pool's active time within the replay), responses of each
-        status, and latency percentiles."""
+        achieved (responses over the pool's active time within the replay: from its start to
+        the end of its window, or, for a pool with a request budget, to its last response if
+        that comes sooner, as ``hey -n`` times its run), responses of each status, and latency
+        percentiles."""
         from .results import QUANTILES, hist_quantile
 
         rows = []
         for b in range(self.sent.shape[0]):
             for k, pool in enumerate(self.pools):
                 end = min(pool.end_time(), self.duration)
+                if pool.requests is not None and self.last[b, k] > 0:
+                    end = min(end, self.last[b, k])
                 span = max(end - (pool.start + pool.delay), 1e-9)
                 answered = int(self.status[b, k].sum())
                 row = {"config": b, "pool": pool.name, "clients": pool.clients_max, "sent": int(self.sent[b, k]),

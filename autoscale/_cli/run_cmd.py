@@ -15,6 +15,9 @@ from .options import (
     SECONDS_SYNTAX, add_csv_arguments, add_quiet_argument, csv_options, figure, parse_assignments, parse_policy_text,
     positive, progress_from, seconds, whole,
 )
+from .load_options import add_load_arguments, build_workload, check_load_arguments, print_header, print_load
+from .load_options import notes as load_notes
+from .load_options import write_load
 from .table import format_table
 from ..trace.sizes import check_configurations
 
@@ -31,9 +34,14 @@ _SHOWN_ASYNC = ("async_completed", "dead_lettered", "async_pending", "retries", 
 #: ``--set`` keys that describe the platform rather than Knative.
 
 
-def add_trace_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that name a trace, shared by the commands that replay one."""
-    parser.add_argument("--trace", required=True, help="a bundled trace name or a trace file")
+def add_trace_arguments(parser: argparse.ArgumentParser, load: bool = False) -> None:
+    """The options that name a trace, shared by the commands that replay one (``load``: or ``--load`` instead)."""
+    if load:
+        parser.add_argument("--trace", default=None,
+                            help="a bundled trace name or a trace file (with --load: its durations are the "
+                                 "service times)")
+    else:
+        parser.add_argument("--trace", required=True, help="a bundled trace name or a trace file")
     parser.add_argument("--format", default=None, help="trace file format (sniffed when omitted)")
     parser.add_argument("--function", default=None, help="replay only this function of a multi-function trace")
     add_csv_arguments(parser)
@@ -57,7 +65,8 @@ def register(subparsers) -> None:
         help="replay a trace through the KPA (or another policy)",
         description="Replay one trace through a batch of KPA configurations and print a summary per configuration.",
     )
-    add_trace_arguments(p)
+    add_trace_arguments(p, load=True)
+    add_load_arguments(p)
     add_config_arguments(p)
     add_run_arguments(p)
     p.add_argument("--policy", default=None, metavar="NAME[:PARAM=VALUE...]",
@@ -65,7 +74,8 @@ def register(subparsers) -> None:
                         "pod-autoscaler-class is hpa.autoscaling.knative.dev; see autoscale compare --help)")
     add_param_argument(p)
     p.add_argument("--out", type=Path, default=None,
-                   help="save the results: a .csv path gets the summary table, any other path a results directory")
+                   help="save the results: a .csv path gets the summary table, any other path a results directory "
+                        "(with --load, the load table beside it: NAME-load.csv or DIR/load.csv)")
     p.add_argument("--plot", type=figure("--plot"), default=None,
                    help="write the timeline of every configuration, as small multiples or overlaid when there are more "
                         "than six (PNG, SVG, PDF, ...)")
@@ -226,6 +236,7 @@ def print_notes(notes) -> None:
 def run(args) -> int:
     from ..engine import replay
 
+    check_load_arguments(args)
     check_async_options(args, args.async_, "--async")
     manifests = manifests_from(args)
     routed = args.route is not None or (manifests is not None and manifests.has_traffic)
@@ -242,6 +253,8 @@ def run(args) -> int:
     if many:
         return _run_many(args, configs, platform, policy, invocation, manifests if routed else None)
     timeseries = args.plot is not None or (args.out is not None and args.out.suffix != ".csv")
+    if args.loads:
+        return _run_load(args, configs, platform, policy, timeseries, manifests)
     trace = load_trace(args, len(configs), timeseries)
     result = replay(trace, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
                     timeseries=timeseries, invocation=invocation, progress=progress_from(args))
@@ -253,6 +266,26 @@ def run(args) -> int:
     print(format_table(table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]))
     print_notes(manifests.notes if manifests is not None else ())
     write_outputs(result, table, args)
+    return 0
+
+
+def _run_load(args, configs, platform, policy, timeseries, manifests) -> int:
+    """``--load``: the load generators' pools (and open-loop requests) instead of a trace's arrivals."""
+    from ..engine import replay
+
+    work, loads, words = build_workload(args, args.seed)
+    result = replay(work, configs, policy=policy, platform=platform, seed=args.seed, duration=args.duration,
+                    timeseries=timeseries, progress=progress_from(args))
+    table = result.summary
+    print(f"workload {work.name}: {len(args.loads)} load generator(s), {result.duration:,.0f} s simulated; "
+          f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
+    print_header(work, loads, words)
+    keys = list(table.columns[2 : table.columns.get_loc("requests")])
+    print(format_table(table[["config", *keys, *_SHOWN]]))
+    print_load(result.load_summary, table[["config", *keys]])
+    print_notes([*load_notes(loads), *(manifests.notes if manifests is not None else ())])
+    write_outputs(result, table, args)
+    write_load(result.load_summary, args.out)
     return 0
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from .load_options import add_load_arguments, build_workload, check_load_arguments, notes, print_header
 from .options import (
     SECONDS_SYNTAX, add_csv_arguments, add_quiet_argument, csv_options, figure, parse_assignments, parse_policy_text,
     progress_from, seconds, whole,
@@ -46,8 +47,9 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t = p.add_argument_group("traces")
-    t.add_argument("--trace", dest="traces", action="append", required=True, metavar="TRACE",
-                   help="a bundled trace name or a trace file; repeat for several")
+    t.add_argument("--trace", dest="traces", action="append", default=None, metavar="TRACE",
+                   help="a bundled trace name or a trace file; repeat for several (with --load: one, whose "
+                        "durations are the service times)")
     t.add_argument("--function", dest="function_ids", action="append", default=None, metavar="ID",
                    help="replay this function of a multi-function trace as its own trace (a name, unique "
                         "prefix or index); repeat for several")
@@ -55,6 +57,7 @@ def register(subparsers) -> None:
                    help="replay each of the first N functions of a multi-function trace as its own trace")
     t.add_argument("--format", default=None, help="trace file format (sniffed when omitted)")
     add_csv_arguments(t)
+    add_load_arguments(p)
 
     c = p.add_argument_group("configurations (axes are crossed with one another)")
     c.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
@@ -196,6 +199,7 @@ def build_sweep(args):
     """The :class:`~autoscale.sweep.Sweep` the parsed options describe."""
     from ..sweep import DEFAULT_BATCH_SIZE, Grid, Points, Sample, Sweep
 
+    check_load_arguments(args)
     axes = []
     grid = parse_assignments(args.grid, "--grid")
     fixed = {}
@@ -230,11 +234,18 @@ def build_sweep(args):
         seeds = range(args.seeds)
     else:
         seeds = args.seed_list or [0]
+    traces, load_options = args.traces, csv_options(args, args.traces or [])
+    if args.loads:  # the load generators' pools are the sweep's one workload; a --trace gives their service times
+        work, loads, words = build_workload(args, seeds[0])
+        traces, load_options = [work], {}
+        print_header(work, loads, words)
+        for note in dict.fromkeys(notes(loads)):
+            print(f"note: {note}")
     return Sweep(
-        traces=args.traces, axes=axes, seeds=seeds, policies=policies, functions=functions, overrides=fixed,
+        traces=traces, axes=axes, seeds=seeds, policies=policies, functions=functions, overrides=fixed,
         configmap=args.configmap, service=args.service, duration=args.duration,
         batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
-        load_options=csv_options(args, args.traces), max_memory=args.max_memory,
+        load_options=load_options, max_memory=args.max_memory,
     )
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import TraceError
+from ..errors import ConfigError, TraceError
 
 __all__ = [
     "DEFAULT_SERVICE", "Constant", "DurationDistribution", "Empirical", "Exponential", "Lognormal",
-    "constant", "empirical", "exponential", "invented", "lognormal", "sample_percentiles",
+    "SPEC_SYNTAX", "constant", "empirical", "exponential", "invented", "lognormal", "parse", "sample_percentiles",
 ]
 
 
@@ -158,6 +158,46 @@ def empirical(samples) -> Empirical:
 #: Durations for traces that record none (rate series, Huawei tables, CSVs without a
 #: duration column): lognormal with a 0.5 s median and sigma 0.5 (p99 about 1.6 s).
 DEFAULT_SERVICE = Lognormal(median=0.5, sigma=0.5)
+
+
+#: How a distribution is written on the command line (:func:`parse`; help texts and messages).
+SPEC_SYNTAX = ("a constant (200ms, 0.2), exponential:MEAN (exponential:200ms) or lognormal:MEDIAN,SIGMA "
+               "(lognormal:500ms,0.5)")
+
+
+def parse(text: str, what: str = "service time") -> DurationDistribution:
+    """A distribution from its command-line spelling: ``200ms``, ``exponential:200ms``, ``lognormal:500ms,0.5``.
+
+    A bare time (seconds, or a Go duration such as ``200ms``) or ``constant:TIME`` is a
+    constant; ``exponential:MEAN`` and ``lognormal:MEDIAN,SIGMA`` take their times the
+    same way. The result's :meth:`~DurationDistribution.describe` is what provenance shows.
+
+    >>> parse("200ms"), parse("exponential:0.2").describe(), parse("lognormal:500ms,0.5").describe()
+    (Constant(seconds=0.2), 'exponential, mean 0.2 s', 'lognormal, median 0.5 s, sigma 0.5')
+    """
+    from ..values import parse_seconds
+
+    kind, sep, rest = text.strip().partition(":")
+    if not sep:
+        kind, rest = "constant", text.strip()
+    kind = kind.strip().lower()
+    args = [a.strip() for a in rest.split(",")]
+    wanted = {"constant": 1, "exponential": 1, "lognormal": 2}
+    if kind not in wanted:
+        raise ConfigError(f"{what} = {text}: unknown distribution {kind!r}; give {SPEC_SYNTAX}")
+    if len(args) != wanted[kind] or not all(args):
+        raise ConfigError(f"{what} = {text}: {kind} takes {wanted[kind]} value(s); give {SPEC_SYNTAX}")
+    try:
+        first = parse_seconds(args[0], what)
+        if kind == "lognormal":
+            try:
+                sigma = float(args[1])
+            except ValueError:
+                raise ConfigError(f"{what} = {text}: sigma = {args[1]}, must be a number in [0, 10]") from None
+            return Lognormal(first, sigma)
+        return Constant(first) if kind == "constant" else Exponential(first)
+    except TraceError as exc:
+        raise ConfigError(f"{what} = {text}: {exc}") from None
 
 
 def sample_percentiles(points: np.ndarray, quantiles: np.ndarray, which: np.ndarray,
