@@ -150,10 +150,11 @@ def test_a_configuration_replays_the_same_in_any_batch_and_order():
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 15, 16, 60, 128, 129, 240, 1000, 5000])
 def test_pairwise_sum_adds_in_numpys_order(n):
-    from autoscale.policies.compiled import pairwise_sum
+    from autoscale.policies.compiled import pairwise_sum_into
 
     rows = np.random.default_rng(n).lognormal(size=(20, n)) * 1.37
-    assert [pairwise_sum(r) for r in rows] == rows.sum(axis=1).tolist()
+    stack, values = np.zeros((3, 64), dtype=np.int64), np.zeros(64)
+    assert [pairwise_sum_into(r, stack, values) for r in rows] == rows.sum(axis=1).tolist()
 
 
 @pytest.mark.parametrize("cc, target", [(1, None), (0, 2.0), (0, 0.1)])

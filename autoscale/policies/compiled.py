@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from .._numba import JIT, LEAF
+from .._numba import LEAF
 from .forecast import Forecast
 from .hpa import HPA
 from .hybrid import Hybrid
@@ -150,15 +150,11 @@ def _block(a, lo, n):
     return res
 
 
-@nb.njit(**JIT)
-def pairwise_sum(a):
-    """``a.sum()`` in numpy's order (for a contiguous row): blocks of at most 128, halved recursively."""
-    return pairwise_sum_into(a, np.empty((3, 64), dtype=np.int64), np.empty(64))
-
-
 @nb.njit(**LEAF)
 def pairwise_sum_into(a, stack, values):
-    """:func:`pairwise_sum` on the caller's work arrays (``stack`` int64 (3, 64), ``values`` (64,)).
+    """``a.sum()`` in numpy's order (for a contiguous row): blocks of at most 128, halved recursively.
+
+    ``stack`` (int64, (3, 64)) and ``values`` ((64,)) are the caller's work arrays.
 
     The recursion (``sum(a[:n2]) + sum(a[n2:])`` with ``n2`` half of n rounded down to a
     multiple of 8) runs on an explicit stack: numba's cache does not load recursive
