@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from autoscale import ConfigError, KPAConfig, compare, outputs, replay
@@ -256,6 +258,25 @@ def test_counts_print_as_integers_and_outputs_with_their_digits(monkeypatch):
     assert [line.split()[-1] for line in format_table(frame).splitlines()[1:]] == ["1.4", "14.0"]
     # A configuration key beside them keeps the default rule.
     assert format_table(pd.DataFrame({"target": [0.7, 1.25]})).splitlines()[1].split() == ["0.700"]
+
+
+@given(values=st.lists(st.floats(0.01, 1e6), min_size=1, max_size=6), digits=st.integers(2, 5))
+def test_an_output_prints_its_digits_of_the_largest_value_and_two_of_the_smallest(values, digits):
+    """Printed, the column's largest value keeps ``digits`` significant digits and its smallest two."""
+    rule = dataclasses.replace(outputs.get("pod_seconds"), digits=digits)
+    registry = outputs.Registry([rule if o.column == "pod_seconds" else o for o in outputs.OUTPUTS])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outputs, "REGISTRY", registry)
+        texts = [line.strip() for line in format_table(pd.DataFrame({"pod_seconds": values})).splitlines()[1:]]
+    x = np.asarray(values)
+    printed = np.asarray([float(t) for t in texts])
+    if np.all(x == np.round(x)):
+        assert texts == [str(int(v)) for v in x]
+        return
+    assert len({len(t.partition(".")[2]) for t in texts}) == 1  # one notation per column
+    big, small = int(np.argmax(x)), int(np.argmin(x))
+    assert abs(printed[big] - x[big]) <= 0.5 * 10.0 ** (1 - digits) * x[big] * (1 + 1e-9)
+    assert abs(printed[small] - x[small]) <= 0.05 * x[small] * (1 + 1e-9)
 
 
 def test_every_count_of_a_replay_is_whole(tables):
