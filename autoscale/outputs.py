@@ -40,8 +40,8 @@ from .errors import ConfigError
 __all__ = [
     "Output", "Registry", "OUTPUTS", "REGISTRY", "VIEWS", "COUNTERS", "POOL_COUNTERS", "QUANTILES",
     "get", "lookup", "shown", "additive", "columns", "averages", "cell_aggregate", "combine_services",
-    "COUNT", "SECONDS", "FRACTION", "NUMBER", "SUM", "MEAN", "MAX", "HISTOGRAM", "PEAK_OF_TOTAL", "TOTAL_OVER_TIME",
-    "NONE",
+    "COUNT", "SECONDS", "FRACTION", "NUMBER",
+    "SUM", "MEAN", "WEIGHTED_MEAN", "MAX", "HISTOGRAM", "PEAK_OF_TOTAL", "TOTAL_OVER_TIME", "NONE",
 ]
 
 #: Percentiles reported in the summary (as fractions).
@@ -65,6 +65,8 @@ DIGITS_RANGE = (1, 8)
 SUM = "sum"
 #: The mean over services, every one of which spans the same simulated seconds (fractions of time).
 MEAN = "mean"
+#: The mean over services weighted by ``weight`` (a ratio: utilisation, by each service's capacity-seconds).
+WEIGHTED_MEAN = "weighted mean"
 #: The largest over services (exact maxima).
 MAX = "max"
 #: Recomputed from the services' histograms added up (percentiles).
@@ -73,9 +75,9 @@ HISTOGRAM = "histogram"
 PEAK_OF_TOTAL = "peak of total"
 #: The total over services of the output named by ``of``, per simulated second (mean pods).
 TOTAL_OVER_TIME = "total over time"
-#: Not combined: the cluster has no such value (utilisation, a per-service ratio).
+#: Not combined: the cluster has no such value.
 NONE = "none"
-SERVICE_RULES = (SUM, MEAN, MAX, HISTOGRAM, PEAK_OF_TOTAL, TOTAL_OVER_TIME, NONE)
+SERVICE_RULES = (SUM, MEAN, WEIGHTED_MEAN, MAX, HISTOGRAM, PEAK_OF_TOTAL, TOTAL_OVER_TIME, NONE)
 #: How the runs of several seeds (or functions, traces) that share a heatmap's cell combine:
 #: averaged, or, for percentiles, never averaged (the cell shows the largest).
 SEED_RULES = (MEAN, MAX)
@@ -147,6 +149,8 @@ class Output:
         For a percentile: the quantile, in (0, 1).
     of : str, optional
         For ``services="total over time"``: the additive output it is the time average of.
+    weight : callable, optional
+        For ``services="weighted mean"``: ``weight(result) -> array (B,)``, each row's weight.
     """
 
     column: str
@@ -163,6 +167,7 @@ class Output:
     histogram: Callable | None = field(default=None, compare=False, repr=False)
     quantile: float | None = None
     of: str | None = None
+    weight: Callable | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not isinstance(self.column, str) or not _COLUMN.match(self.column):
@@ -194,6 +199,8 @@ class Output:
         if (self.services == TOTAL_OVER_TIME) != (self.of is not None):
             raise ConfigError(f"output {self.column}: of = {self.of!r}, is given exactly with services = "
                               f"'total over time'")
+        if (self.services == WEIGHTED_MEAN) != (self.weight is not None):
+            raise ConfigError(f"output {self.column}: weight= is given exactly with services = 'weighted mean'")
         computed = self.value is not None or (self.histogram is not None and self.quantile is not None)
         if (self.table == "summary") != computed:
             raise ConfigError(f"output {self.column}: table = {self.table!r}, an output of the summary has value= "
@@ -311,11 +318,16 @@ def _in_flight(result):
     return c["requests"] - c["completed"] - c["status_503"] - c["status_504"]
 
 
-def _utilisation(result):
-    c, spec = result.counters, result.spec
+def _capacity_seconds(result):
+    """Request-seconds the pods could have executed: pod-seconds x container concurrency (or the per-pod total)."""
+    spec = result.spec
     capacity = np.where(spec.container_concurrency > 0, spec.container_concurrency, spec.total)
+    return result.counters["pod_seconds"] * capacity
+
+
+def _utilisation(result):
     with np.errstate(invalid="ignore", divide="ignore"):
-        return c["busy_seconds"] / (c["pod_seconds"] * capacity)
+        return result.counters["busy_seconds"] / _capacity_seconds(result)
 
 
 def _views(*names: str, **ranked: int) -> tuple:
@@ -388,7 +400,7 @@ OUTPUTS: tuple[Output, ...] = (
            views=_views("run", "report", compare=7, cluster=8, scenario_rows=10), value=_counter("idle_pod_seconds")),
     Output("utilisation", "busy / capacity", "utilisation",
            "executed request-seconds over pod-seconds x container concurrency (the per-pod total when CC = 0)",
-           services=NONE, prints=FRACTION, value=_utilisation),
+           services=WEIGHTED_MEAN, weight=_capacity_seconds, prints=FRACTION, value=_utilisation),
     Output("scale_events", "events", "scale events", "times the deployment's replica count changed",
            prints=COUNT, views=_views(cluster=10), value=_counter("scale_events")),
     Output("pods_created", "pods", "pods created", "pods the deployment started",
@@ -504,6 +516,11 @@ def combine_services(result, summary=None) -> dict:
             row[o.column] = s[o.column].sum()
         elif o.services == MEAN:
             row[o.column] = s[o.column].mean()
+        elif o.services == WEIGHTED_MEAN:  # rows of no weight (no pods: utilisation NaN) count for nothing
+            w = np.asarray(o.weight(result), dtype=np.float64)
+            x = s[o.column].to_numpy(dtype=np.float64)
+            used = w > 0
+            row[o.column] = float(np.sum(x[used] * w[used]) / np.sum(w[used])) if used.any() else float("nan")
         elif o.services == MAX:
             row[o.column] = s[o.column].max()
         elif o.services == PEAK_OF_TOTAL:

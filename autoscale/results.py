@@ -20,6 +20,7 @@ from ._state import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
 
 __all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges", "whole_numbers"]
 
+
 def hist_edges() -> np.ndarray:
     """Edges of the latency histogram bins, seconds: bin k covers [edges[k], edges[k+1])."""
     return _HIST_EDGES.copy()

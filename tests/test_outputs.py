@@ -178,7 +178,10 @@ def test_combining_services_recomputes_percentiles_from_the_pooled_histograms(ta
     run = tables["many_run"]
     s, result = run.summary, run.result
     combined = outputs.combine_services(result)
-    assert "utilisation" not in combined  # a per-service ratio: not combined
+    # Utilisation: the services' executed request-seconds over their capacity-seconds, all together.
+    cc = np.where(result.spec.container_concurrency > 0, result.spec.container_concurrency, result.spec.total)
+    c = result.counters
+    assert combined["utilisation"] == pytest.approx(c["busy_seconds"].sum() / (c["pod_seconds"] * cc).sum())
     for col in outputs.additive():
         if col in s:
             assert combined[col] == s[col].sum(), col
@@ -197,7 +200,7 @@ def test_a_service_alone_is_its_own_cluster(trace):
     combined = outputs.combine_services(run.result)
     row = run.summary.iloc[0]
     for col in ("requests", "pod_seconds", "latency_p50_s", "latency_p99_s", "wait_p99_s", "latency_max_s",
-                "mean_pods", "panic_fraction"):
+                "mean_pods", "utilisation", "panic_fraction"):
         assert combined[col] == pytest.approx(row[col]), col
 
 
@@ -339,8 +342,9 @@ def test_the_registry_refuses_bad_definitions():
     ({"table": "scenario"}, "one of a scenario's rows neither"),
     ({"services": outputs.HISTOGRAM}, "needs histogram= and quantile="),
     ({"of": "requests"}, "is given exactly with services = 'total over time'"),
+    ({"services": outputs.WEIGHTED_MEAN}, "weight= is given exactly with services = 'weighted mean'"),
 ], ids=["column", "services", "seeds", "prints", "digits-low", "digits-high", "view", "table", "no-value",
-        "scenario-value", "histogram", "of"])
+        "scenario-value", "histogram", "of", "weight"])
 def test_a_bad_output_names_the_field_and_the_allowed_values(change, message):
     with pytest.raises(ConfigError, match=message):
         dataclasses.replace(ANSWER, **change)
@@ -361,6 +365,6 @@ def test_the_exported_names():
     assert set(outputs.__all__) == {
         "Output", "Registry", "OUTPUTS", "REGISTRY", "VIEWS", "COUNTERS", "POOL_COUNTERS", "QUANTILES",
         "get", "lookup", "shown", "additive", "columns", "averages", "cell_aggregate", "combine_services", "COUNT", "SECONDS", "FRACTION",
-        "NUMBER", "SUM", "MEAN", "MAX", "HISTOGRAM", "PEAK_OF_TOTAL", "TOTAL_OVER_TIME", "NONE"}
+        "NUMBER", "SUM", "MEAN", "WEIGHTED_MEAN", "MAX", "HISTOGRAM", "PEAK_OF_TOTAL", "TOTAL_OVER_TIME", "NONE"}
     for name in outputs.__all__:
         assert hasattr(outputs, name)
