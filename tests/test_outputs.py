@@ -294,7 +294,7 @@ def test_every_count_of_a_replay_is_whole(tables):
 # -- the registry is read, not copied ---------------------------------------------------------
 
 ANSWER = Output("answer", "requests", "the answer", "made up: 42 per configuration", prints=COUNT,
-                views=(("run", 0), ("cluster", 99), ("compare", 99)), value=lambda result: np.full(len(result), 42))
+                views=(("run", 0), ("report", 0), ("cluster", 99), ("compare", 99)), value=lambda result: np.full(len(result), 42))
 
 
 def test_a_made_up_output_appears_in_the_summary_the_views_the_cluster_and_the_cli(trace, tmp_path, capsys,
@@ -306,9 +306,10 @@ def test_a_made_up_output_appears_in_the_summary_the_views_the_cluster_and_the_c
     assert summary.columns[-1] == "answer" and (summary["answer"] == 42).all()
     cluster = replay_services({"a": trace, "b": trace}, CONFIGS[0], duration=60).cluster
     assert cluster["answer"].iloc[0] == 84
-    from autoscale import plotting
+    from autoscale import plotting, report
 
     assert plotting.axis_label("answer") == "the answer (requests)"
+    assert list(report._shown(summary).columns[-2:]) == ["activator_fraction", "answer"]
     path = tmp_path / "t.csv"
     trace.to_csv(path)
     assert main(["run", "--trace", str(path), "--duration", "60", "--set", "target-burst-capacity=0,-1"]) == 0
