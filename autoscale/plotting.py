@@ -43,6 +43,8 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from . import outputs as _outputs
+
 __all__ = [
     "PALETTE", "COLORS", "axis_label", "cold_starts_vs_keepalive", "heatmap", "latency_cdf", "new_figure", "overlaid",
     "pareto", "pareto_front", "short_names", "small_multiples", "time_unit", "timeline", "timelines",
@@ -58,23 +60,8 @@ COLORS = tuple(PALETTE[k] for k in ("blue", "vermillion", "green", "orange", "pu
 #: Line styles that tell curves apart once the colours run out.
 _STYLES = ("-", "--", ":", "-.")
 
+#: Axis labels of configuration keys (an output's comes from autoscale.outputs).
 _COLUMN_LABELS = {
-    "pod_seconds": "pod-seconds (pod·s)",
-    "idle_pod_seconds": "idle pod-seconds (pod·s)",
-    "mean_pods": "mean pods",
-    "peak_pods": "peak pods",
-    "requests": "requests",
-    "completed": "completed requests",
-    "status_503": "503 responses (requests)",
-    "status_504": "504 responses (requests)",
-    "in_flight": "requests in flight at the end",
-    "cold_start_delayed": "requests delayed by a cold start",
-    "utilisation": "utilisation (busy / capacity)",
-    "scale_events": "scale events",
-    "pods_created": "pods created",
-    "scale_from_zero": "scale-from-zero events",
-    "panic_fraction": "time in panic (fraction)",
-    "activator_fraction": "time with the activator in the path (fraction)",
     "target-burst-capacity": "target burst capacity (requests)",
     "container-concurrency": "container concurrency (requests per pod)",
     "container-concurrency-target-default": "concurrency target (requests per pod)",
@@ -100,7 +87,7 @@ _COLUMN_LABELS = {
     "policy.keep_alive": "keep-alive (s)",
     "keep_alive": "keep-alive (s)",
 }
-_QUANTILE_NAMES = {"p50": "p50", "p90": "p90", "p99": "p99", "p999": "p99.9", "max": "max"}
+#: The histograms latency_cdf draws, and what each measures.
 _TIME_OUTPUTS = {"latency": "latency", "wait": "waiting time", "completion": "time to completion",
                  "queue_delay": "queueing delay"}
 #: Short names of configuration keys, for legends and annotations.
@@ -120,13 +107,10 @@ def axis_label(column: str) -> str:
     >>> axis_label("latency_p999_s"), axis_label("target-burst-capacity"), axis_label("wait_p50_s")
     ('p99.9 latency (s)', 'target burst capacity (requests)', 'p50 waiting time (s)')
     """
+    if column in _outputs.REGISTRY:
+        return _outputs.get(column).axis_label
     if column in _COLUMN_LABELS:
         return _COLUMN_LABELS[column]
-    for prefix, what in _TIME_OUTPUTS.items():
-        if column.startswith(prefix + "_") and column.endswith("_s"):
-            q = column[len(prefix) + 1:-2]
-            if q in _QUANTILE_NAMES:
-                return f"{_QUANTILE_NAMES[q]} {what} (s)"
     words = column.removeprefix("policy.").replace("_", " ").replace("-", " ")
     return words[:-2] + " (s)" if words.endswith(" s") else words
 
@@ -732,12 +716,6 @@ def _sorted_values(series: pd.Series) -> list:
 
 #: How :func:`heatmap` may combine the runs that share a cell.
 _AGGREGATES = ("mean", "median", "max", "min", "sum")
-#: Percentile outputs (``latency_p99_s``): a mean of percentiles is not the percentile of the pooled requests.
-_PERCENTILE = re.compile(r"_p\d+_s$")
-#: Outputs of a summary table, for tables without its ``requests`` column to mark where they begin.
-_OUTPUTS = {"pod_seconds", "idle_pod_seconds", "mean_pods", "peak_pods", "requests", "completed", "status_503",
-            "status_504", "in_flight", "cold_start_delayed", "utilisation", "scale_events", "pods_created",
-            "scale_from_zero", "panic_fraction", "activator_fraction"}
 
 
 def _run_keys(table: pd.DataFrame) -> list[str]:
@@ -745,7 +723,8 @@ def _run_keys(table: pd.DataFrame) -> list[str]:
     if "requests" in table:
         columns = list(table.columns[: table.columns.get_loc("requests")])
     else:
-        columns = [c for c in table.columns if c not in _OUTPUTS and not str(c).endswith("_s")]
+        # A table without the summary's ``requests`` column to mark where the outputs begin: what is no output.
+        columns = [c for c in table.columns if _outputs.lookup(c) is None and not str(c).endswith("_s")]
     return [c for c in columns if c != "config"]
 
 
@@ -778,7 +757,8 @@ def _draw_heatmap(fig, ax, table, x, y, value, agg, cmap, log, fmt, annotate, xs
     per_cell = int(sizes.max()) if len(sizes) else 0
     # The keys whose values differ inside some cell: what the cell's value is taken over.
     over = [k for k in others if per_cell > 1 and (grouped[k].nunique(dropna=False) > 1).any()]
-    if per_cell > 1 and _PERCENTILE.search(value) and agg in ("mean", "sum"):
+    # A mean of percentiles is not the percentile of the pooled requests (autoscale.outputs: seeds = "max").
+    if per_cell > 1 and not _outputs.averages(value) and agg in ("mean", "sum"):
         differ = f" (they differ in {', '.join(over)})" if over else ""
         raise ValueError(
             f"heatmap of {value}: up to {per_cell} runs share a cell{differ}, and percentiles do not average "

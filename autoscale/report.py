@@ -41,16 +41,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import outputs as _outputs
+from .results import whole_numbers
 from .store import StoredResult, as_stored, load
 
 __all__ = ["render", "write_report", "default_output"]
 
-#: Summary columns shown in the main tables (every column is in the full table below them).
-_SHOWN = (
-    "requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p99_s", "wait_p99_s",
-    "cold_start_delayed", "pod_seconds", "mean_pods", "peak_pods", "idle_pod_seconds", "panic_fraction",
-    "activator_fraction",
-)
 #: Identifying columns of sweep and table rows (with the swept keys).
 _IDENT = ("trace", "function", "seed", "policy", "config")
 #: Most configurations drawn as separate curves or timelines.
@@ -94,6 +90,11 @@ def _number(v) -> str:
 
 
 def _frame_html(frame: pd.DataFrame) -> str:
+    # Counts print as integers (autoscale.outputs), also in a column that a missing value made float.
+    counts = {c: whole_numbers(frame[c]) for c in frame.columns
+              if (o := _outputs.lookup(c)) is not None and o.prints == _outputs.COUNT}
+    if counts:
+        frame = frame.assign(**counts)
     body = frame.to_html(index=False, border=0, na_rep="", float_format=_number, escape=True)
     return f'<div class="scroll">{body}</div>'
 
@@ -197,10 +198,11 @@ def _numeric(table: pd.DataFrame, column: str) -> bool:
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
     keys = _keys(table)
-    outputs = [c for c in _SHOWN if c in table]
-    if not outputs:
+    # The main tables show the report view's outputs (every column is in the full table below them).
+    shown = [c for c in _outputs.shown("report") if c in table]
+    if not shown:
         return table
-    frame = table[[c for c in table.columns if c in _IDENT or c in keys] + outputs]
+    frame = table[[c for c in table.columns if c in _IDENT or c in keys] + shown]
     if "function" in frame:  # Azure hashes are 64 characters: the first 12 identify them
         frame = frame.assign(function=frame["function"].astype(str).str.slice(0, 12))
     return frame
@@ -410,8 +412,7 @@ def _heatmaps(table: pd.DataFrame, keys: list[str]) -> list[str]:
         for value in ("latency_p99_s", "pod_seconds"):
             if value not in table:
                 continue
-            percentile = plotting._PERCENTILE.search(value) is not None
-            agg = "max" if percentile and shared else "mean"  # percentiles do not average
+            agg = _outputs.cell_aggregate(value, shared)  # percentiles do not average
             fig, ax = plotting.heatmap(rows, x=x, y=y, value=value, agg=agg, facet=facet)
             what = plotting.axis_label(value)
             if len(names) > 1:

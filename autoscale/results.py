@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import outputs as _outputs
 from ._state import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
 
 __all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges", "whole_numbers"]
-
-#: Percentiles reported in the summary (as fractions).
-QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
 
 
 def hist_edges() -> np.ndarray:
@@ -170,11 +168,13 @@ class ReplayResult:
     Attributes
     ----------
     summary : pandas.DataFrame
-        One row per configuration: the configuration keys that vary in the batch, then
-        every output (requests, completed, 503, 504, in flight, latency and waiting-time
-        percentiles, cold-start-delayed requests, pod-seconds, mean and peak pods, idle
-        pod-seconds, utilisation, scale events, pods created, scale-from-zero events,
-        panic and activator-in-path fractions).
+        One row per configuration: ``config``, ``policy``, the configuration keys that
+        vary in the batch, then every output of :data:`autoscale.outputs.REGISTRY` the
+        replay has, in its order (requests, completed, 503, 504, in flight, latency and
+        waiting-time percentiles, cold-start-delayed requests, pod-seconds, mean and peak
+        pods, idle pod-seconds, utilisation, scale events, pods created, scale-from-zero
+        events, panic and activator-in-path fractions; the activator pool's rejections
+        and the asynchronous outcomes when there are some).
     latency_hist, wait_hist : ndarray, shape (B, bins)
         Histograms of the end-to-end time of completed requests, and of the waiting time
         of every request that started executing (including those that then timed out).
@@ -205,54 +205,14 @@ class ReplayResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        c = self.counters
         out = _config_columns(self.spec)
         out.insert(0, "config", np.arange(len(self)))
         out.insert(1, "policy", self.policy)
-        out["requests"] = c["requests"]
-        out["completed"] = c["completed"]
-        out["status_503"] = c["status_503"]
-        out["status_504"] = c["status_504"]
-        out["in_flight"] = c["requests"] - c["completed"] - c["status_503"] - c["status_504"]
-        # A bin's middle can lie above the exact maximum: never report a percentile above it.
-        for name, q in QUANTILES.items():
-            out[f"latency_{name}_s"] = np.minimum(hist_quantile(self.latency_hist, q), c["latency_max"])
-        out["latency_max_s"] = c["latency_max"]
-        for name, q in QUANTILES.items():
-            out[f"wait_{name}_s"] = np.minimum(hist_quantile(self.wait_hist, q), c["wait_max"])
-        out["wait_max_s"] = c["wait_max"]
-        out["cold_start_delayed"] = c["cold_start_delayed"]
-        out["pod_seconds"] = c["pod_seconds"]
-        out["mean_pods"] = c["pod_seconds"] / self.duration
-        out["peak_pods"] = c["peak_pods"]
-        out["idle_pod_seconds"] = c["idle_pod_seconds"]
-        capacity = np.where(self.spec.container_concurrency > 0, self.spec.container_concurrency, self.spec.total)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["utilisation"] = c["busy_seconds"] / (c["pod_seconds"] * capacity)
-        out["scale_events"] = c["scale_events"]
-        out["pods_created"] = c["pods_created"]
-        out["scale_from_zero"] = c["scale_from_zero"]
-        out["panic_fraction"] = c["panic_fraction"]
-        out["activator_fraction"] = c["activator_fraction"]
-        if "activator_rejected" in c:
-            out["activator_rejected"] = c["activator_rejected"]
-        inv = self.invocation
-        if inv is not None:
-            # Asynchronous invocation: the service's columns above count attempts; these count requests.
-            out["async_requests"] = inv.requests
-            out["async_completed"] = inv.completed
-            out["dead_lettered"] = inv.dead_lettered
-            out["async_pending"] = inv.pending
-            out["async_waiting"] = inv.waiting
-            out["retries"] = inv.retries
-            for name in ("p50", "p99"):
-                q = QUANTILES[name]
-                out[f"completion_{name}_s"] = np.minimum(hist_quantile(inv.completion_hist, q), inv.completion_max)
-            out["completion_max_s"] = inv.completion_max
-            for name in ("p50", "p99"):
-                q = QUANTILES[name]
-                out[f"queue_delay_{name}_s"] = np.minimum(hist_quantile(inv.queue_hist, q), inv.queue_max)
-            out["queue_delay_max_s"] = inv.queue_max
+        for o in _outputs.REGISTRY:  # read when the summary is made: every output of a replay, in order
+            if o.table == "summary":
+                value = o.compute(self)
+                if value is not None:
+                    out[o.column] = value
         return out.reset_index(drop=True)
 
     @property

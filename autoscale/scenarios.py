@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import outputs
 from .config import KPAConfig
 from .errors import ConfigError
 from .platform import ColdStart, Platform
@@ -201,13 +202,6 @@ def panic_periods(timeline: pd.DataFrame) -> list[tuple[int, int]]:
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     t = timeline.index.to_numpy()
     return [(int(t[a]), int(t[b])) for a, b in zip(starts, stops)]
-
-
-_ROW_COLUMNS = (
-    "requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p90_s", "latency_p99_s",
-    "cold_start_delayed", "pod_seconds", "idle_pod_seconds", "mean_pods", "peak_pods", "scale_from_zero",
-    "panic_fraction", "activator_fraction",
-)
 
 
 @dataclass(eq=False)
@@ -388,19 +382,20 @@ def _measure(scenario: Scenario, seed: int) -> ScenarioRun:
     result = replay(setup.trace, configs, platform=setup.platform, seed=seed, duration=setup.duration,
                     timeseries=True, max_points=seconds)
     summary = result.summary
+    carried = outputs.shown("scenario_rows")  # the replay's outputs a row carries, beside those of its timeline
     timelines, rows = {}, []
     for i, v in enumerate(setup.variants):
         tl = _timeline(result, i, setup.trace)
         timelines[v.label] = tl
         row = {"variant": v.label, "role": v.role, "settings": v.settings}
-        row.update({c: summary[c].iloc[i] for c in _ROW_COLUMNS})
+        row.update({c: summary[c].iloc[i] for c in carried})
         row.update(mode_switches=mode_switches(tl), scale_to_zero=scale_to_zero_events(tl),
                    panic_seconds=int(tl["panic_mode"].sum()), largest_fall=largest_fall(tl))
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for c in ("requests", "completed", "status_503", "status_504", "cold_start_delayed", "peak_pods",
-              "scale_from_zero"):
-        frame[c] = frame[c].astype(np.int64)
+    for c in carried:
+        if outputs.get(c).prints == outputs.COUNT:
+            frame[c] = frame[c].astype(np.int64)
     out = ScenarioRun(scenario=scenario, setup=setup, result=result, rows=frame, timelines=timelines)
     shows, claims = scenario.check(out)
     out.shows, out.claims = shows, tuple(claims)

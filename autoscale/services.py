@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import outputs
 from .config import KPAConfig
 from .engine import Requests, Streams, run, simulated_seconds
 from .errors import ConfigError
@@ -47,22 +48,17 @@ from .spec import KPASpec
 
 __all__ = ["ServicesResult", "replay_services", "replay_route", "cluster_summary"]
 
-#: Summary columns that add up over services.
-_ADDITIVE = ("requests", "completed", "status_503", "status_504", "in_flight", "cold_start_delayed", "pod_seconds",
-             "idle_pod_seconds", "pods_created", "scale_events", "scale_from_zero")
-
 
 def cluster_summary(result: ReplayResult, label: str = "cluster", members: str = "services") -> pd.DataFrame:
-    """One row for the whole batch: additive totals, and peak and mean of the total pods over time."""
+    """One row for the whole batch: the outputs of the ``cluster`` view, each combined over the rows as
+    :data:`autoscale.outputs.REGISTRY` says (additive totals, the peak and mean of the total pods over time),
+    and the sum of the rows' peaks."""
     s = result.summary
+    combined = outputs.combine_services(result, s)
     row = {"scope": label, members: len(s)}
-    for col in _ADDITIVE:
-        row[col] = s[col].sum()
-    if "activator_rejected" in s:
-        row["activator_rejected"] = s["activator_rejected"].sum()
-    totals = result.pods_total
-    row["peak_pods"] = int(totals.max()) if totals is not None and totals.size else 0
-    row["mean_pods"] = row["pod_seconds"] / result.duration
+    for col in outputs.shown("cluster"):
+        if col in combined:
+            row[col] = combined[col]
     row[f"sum_of_{members.rstrip('s')}_peaks"] = int(s["peak_pods"].sum())
     return pd.DataFrame([row])
 

@@ -443,7 +443,8 @@ class LoadOutcome:
         the end of its window, or, for a pool with a request budget, to its last response if
         that comes sooner, as ``hey -n`` times its run), responses of each status, and latency
         percentiles."""
-        from .results import QUANTILES, hist_quantile
+        from .outputs import QUANTILES
+        from .results import hist_quantile
 
         rows = []
         for b in range(self.sent.shape[0]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import outputs
 from ..errors import ConfigError
 from .options import figure, progress_from
 from .run_cmd import (
@@ -14,12 +15,6 @@ from .run_cmd import (
 from .load_options import add_load_arguments, build_workload, check_load_arguments, notes, print_header, print_load
 from .load_options import write_load
 from .table import format_table
-
-#: Columns printed on the terminal (the saved table has them all).
-_SHOWN = (
-    "latency_p50_s", "latency_p99_s", "cold_start_delayed", "status_503", "status_504", "pod_seconds",
-    "idle_pod_seconds", "mean_pods", "peak_pods",
-)
 
 
 def register(subparsers) -> None:
@@ -87,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"trace {trace.name}: {len(trace):,} requests over {trace.span:,.0f} s; {shape}")
         print_durations(trace)
     keys = list(table.columns[2 : table.columns.get_loc("requests")])
-    extra = [c for c in ("async_completed", "dead_lettered", "retries", "completion_p50_s", "completion_p99_s")
-             if c in table]
-    print(format_table(table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *_SHOWN, *extra]]))
+    # The terminal shows the compare views' columns (the saved table has them all).
+    shown = [*outputs.shown("compare"), *[c for c in outputs.shown("compare_async") if c in table]]
+    print(format_table(table[["policy", *([] if len(configs) == 1 else ["config", *keys]), *shown]]))
     if args.loads:
         print_load(cmp.load_summary, table[["policy", "config", *([] if len(configs) == 1 else keys)]],
                    label="policy")

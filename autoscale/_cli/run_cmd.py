@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from .. import outputs
 from ..config import HPA_CLASS
 from ..errors import ConfigError
 from ..platform import PLATFORM_KEYS
@@ -20,18 +21,6 @@ from .load_options import notes as load_notes
 from .load_options import write_load
 from .table import format_table
 from ..trace.sizes import check_configurations
-
-#: Summary columns printed on the terminal (the CSV has them all).
-_SHOWN = (
-    "requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p99_s",
-    "wait_p99_s", "cold_start_delayed", "pod_seconds", "mean_pods", "peak_pods",
-    "idle_pod_seconds", "panic_fraction", "activator_fraction",
-)
-#: ... and with --async, what happened to the requests (the columns above count attempts).
-_SHOWN_ASYNC = ("async_completed", "dead_lettered", "async_pending", "retries", "completion_p50_s",
-                "completion_p99_s", "queue_delay_p99_s")
-
-#: ``--set`` keys that describe the platform rather than Knative.
 
 
 def add_trace_arguments(parser: argparse.ArgumentParser, load: bool = False) -> None:
@@ -263,7 +252,10 @@ def run(args) -> int:
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
     print_durations(trace)
     keys = list(table.columns[2 : table.columns.get_loc("requests")])  # the keys that vary in the batch
-    print(format_table(table[["config", *keys, *_SHOWN, *[c for c in _SHOWN_ASYNC if c in table]]]))
+    # The summary CSV has every column; the terminal the run views' (with --async, what happened to the requests:
+    # the columns of the run view count attempts).
+    shown = [*outputs.shown("run"), *[c for c in outputs.shown("run_async") if c in table]]
+    print(format_table(table[["config", *keys, *shown]]))
     print_notes(manifests.notes if manifests is not None else ())
     write_outputs(result, table, args)
     return 0
@@ -281,16 +273,12 @@ def _run_load(args, configs, platform, policy, timeseries, manifests) -> int:
           f"policy {policy.describe()}, {len(configs)} configuration(s), seed {args.seed}")
     print_header(work, loads, words)
     keys = list(table.columns[2 : table.columns.get_loc("requests")])
-    print(format_table(table[["config", *keys, *_SHOWN]]))
+    print(format_table(table[["config", *keys, *outputs.shown("run")]]))
     print_load(result.load_summary, table[["config", *keys]])
     print_notes([*load_notes(loads), *(manifests.notes if manifests is not None else ())])
     write_outputs(result, table, args)
     write_load(result.load_summary, args.out)
     return 0
-
-
-_SHOWN_MANY = ("requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p99_s",
-               "cold_start_delayed", "pod_seconds", "peak_pods")
 
 
 def _run_many(args, configs, platform, policy, invocation, manifests=None) -> int:
@@ -353,7 +341,7 @@ def _run_many(args, configs, platform, policy, invocation, manifests=None) -> in
         name = f" {manifests.name}" if manifests is not None else ""
         print(f"route{name}: " + ", ".join(f"{n} {p} %" for n, p in changes[0][1].items())
               + (f", {len(changes) - 1} change(s) later" if len(changes) > 1 else ""))
-    columns = [kind, *[c for c in ("tags", *_SHOWN_MANY, "activator_rejected") if c in table]]
+    columns = [kind, *[c for c in ("tags", *outputs.shown("many")) if c in table]]
     shown = table[columns]
     if kind == "service":
         shown = shown.assign(service=[n if len(n) <= 16 else n[:13] + "..." for n in shown["service"]])

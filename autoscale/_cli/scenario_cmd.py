@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import outputs
 from ..errors import ConfigError
 from .options import figure, whole
 from .table import format_table
@@ -21,10 +22,6 @@ examples:
 
 The exit code is 0 when every claim of the scenario holds on the replay, 1 when one does not.
 """
-
-#: The columns of a scenario's rows printed on the terminal (the CSV of --out has them all).
-_SHOWN = ("variant", "role", "requests", "latency_p50_s", "latency_p99_s", "cold_start_delayed", "pod_seconds",
-          "peak_pods", "scale_to_zero", "mode_switches", "panic_seconds", "largest_fall")
 
 
 def register(subparsers) -> None:
@@ -72,7 +69,8 @@ def run(args) -> int:
     result = scenarios.run(args.name, seed=args.seed)
     print(result.text())
     print()
-    print(format_table(result.rows[list(_SHOWN)]))
+    # The terminal shows the scenario view's columns (the CSV of --out has them all).
+    print(format_table(result.rows[["variant", "role", *outputs.shown("scenario")]]))
     if args.out is not None:
         result.save(args.out)
         print(f"wrote {args.out}", file=sys.stderr)

@@ -305,6 +305,7 @@ def plot_sweep(table, path: Path) -> None:
     import pandas as pd
 
     matplotlib.use("Agg")
+    from .. import outputs
     from ..plotting import heatmap, new_figure, pareto
 
     end = table.columns.get_loc("requests")
@@ -316,7 +317,8 @@ def plot_sweep(table, path: Path) -> None:
     axes = fig.subplots(1, 2 if len(keys) >= 2 else 1, squeeze=False)[0]
     if len(keys) >= 2:
         shared = table.groupby(keys[:2]).size().max() > 1
-        heatmap(table, x=keys[0], y=keys[1], value="latency_p99_s", ax=axes[0], agg="max" if shared else "mean")
+        heatmap(table, x=keys[0], y=keys[1], value="latency_p99_s", ax=axes[0],
+                agg=outputs.cell_aggregate("latency_p99_s", shared))
     pareto(table, group=group, ax=axes[-1])
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -1,11 +1,14 @@
 """Result tables on the terminal: whole numbers as integers, one notation per column, one row per configuration.
 
-A column of whole numbers (counts, and keys such as ``target-burst-capacity``) prints
-as integers. Any other numeric column prints in fixed-point notation with the same
-number of decimals on every row: enough for four significant digits of its largest
-value and two of its smallest non-zero one, at most six (``1.365`` and ``13.96`` in one
-column print as ``1.36`` and ``13.96``; 8495.99 pod-seconds beside 30009.2 as ``8496``
-and ``30009``; 0.0012 s beside 1.9 s as ``0.0012`` and ``1.9000``). Never an exponent.
+An output's column prints with the significant digits its :class:`autoscale.outputs.Output`
+gives (``digits``). A column of whole numbers (counts, ``prints = "count"``, and keys such
+as ``target-burst-capacity``) prints as integers. Any other numeric column
+prints in fixed-point notation with the same number of decimals on every row: enough for
+the output's significant digits (four by default) of its largest value and two of its
+smallest non-zero one, at most six (``1.365`` and ``13.96`` in one column print as
+``1.36`` and ``13.96``; 8495.99 pod-seconds beside 30009.2 as ``8496`` and ``30009``;
+0.0012 s beside 1.9 s as ``0.0012`` and ``1.9000``). Never an exponent. A count that is
+not whole (an average over seeds) keeps its decimals.
 """
 
 from __future__ import annotations
@@ -15,27 +18,34 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_table", "MAX_DECIMALS"]
+from ..outputs import lookup
+
+__all__ = ["format_table", "MAX_DECIMALS", "DIGITS"]
 
 #: Most decimals a column prints with.
 MAX_DECIMALS = 6
 
+#: Significant digits of a column's largest value, for a column that is no output.
+DIGITS = 4
 
-def _decimals(finite: np.ndarray) -> int:
+
+def _decimals(finite: np.ndarray, digits: int = DIGITS) -> int:
     magnitude = np.abs(finite)
     largest = magnitude.max()
     smallest = magnitude[magnitude > 0].min()
-    need = max(3 - math.floor(math.log10(largest)), 1 - math.floor(math.log10(smallest)))
+    need = max(digits - 1 - math.floor(math.log10(largest)), 1 - math.floor(math.log10(smallest)))
     return min(max(need, 0), MAX_DECIMALS)
 
 
-def _column(values: pd.Series) -> list[str]:
+def _column(values: pd.Series, output=None) -> list[str]:
+    """The texts of one column; ``output`` is its :class:`autoscale.outputs.Output`, None for a key."""
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return ["-" if v is None or v is pd.NA else str(v) for v in values]
     x = values.to_numpy(dtype=np.float64, na_value=np.nan)
     finite = x[np.isfinite(x)]
     whole = finite.size == 0 or (np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e15)
-    decimals = 0 if whole or not np.any(finite) else _decimals(finite)
+    digits = DIGITS if output is None else output.digits
+    decimals = 0 if whole or not np.any(finite) else _decimals(finite, digits)
     out = []
     for v in x:
         if math.isnan(v):
@@ -60,7 +70,7 @@ def format_table(frame: pd.DataFrame) -> str:
           0     11484         0.0012
           1  75210000        13.9600
     """
-    texts = {name: _column(frame[name]) for name in frame.columns}
+    texts = {name: _column(frame[name], lookup(name)) for name in frame.columns}
     widths = {name: max([len(str(name)), *map(len, texts[name])]) for name in frame.columns}
     lines = [" ".join(f" {str(name):>{widths[name]}}" for name in frame.columns)]
     for i in range(len(frame)):
