@@ -415,6 +415,7 @@ class DataPlane:
         self.att_ready = np.zeros(max(self.arrivals.size, 1))
         self.fin = np.zeros((b, max(64, n_clients), 3))
         self._async = False
+        self._recording = False
         self._no_change = np.zeros(b, dtype=np.bool_)
         self.n_clients = n_clients
         self.clients = clients if clients is not None else ClientArrays((), b)
@@ -481,6 +482,12 @@ class DataPlane:
         Returns the reports of t1, one row per configuration (see ``_report_one``).
         """
         incoming = int(_advance(self.arrivals, self.nxt, self.end, t1)) + self.n_clients
+        if self._recording:
+            # Each request in the system or arriving may start and end within the second: two entries each.
+            need = 2 * (int(self.ci[:, CI_INSYS].max()) + incoming) + 1
+            if need > self.fin.shape[1]:
+                self.fin = np.zeros((self.batch, max(need, 2 * self.fin.shape[1]), 3))
+            self.ci[:, CI_NFIN] = 0
         if self._async:
             incoming += int(self.ci[:, CI_BLEN].max())
             need = int((self.ci[:, CI_INSYS] + self.ci[:, CI_BLEN]).max()) + incoming + 1
@@ -521,6 +528,13 @@ class DataPlane:
         self.n_requests = 0
         self._async = True
 
+    def set_recording(self) -> None:
+        """Write every request's start and end to the finish buffer each second (see :meth:`finished`)."""
+        if self._async or self.n_clients:
+            raise ValueError("recording needs a data plane without asynchronous invocation or closed-loop clients")
+        self.ci[:, CI_ASYNC] = 3
+        self._recording = True
+
     def add_attempts(self, durations: np.ndarray, ready: np.ndarray) -> np.ndarray:
         """New attempts with their service durations and the times they may be dispatched; returns their ids."""
         n = len(durations)
@@ -559,7 +573,8 @@ class DataPlane:
         self.ci[row, CI_BLEN] = ln + n
 
     def finished(self, row: int) -> np.ndarray:
-        """Attempts of a configuration that ended during the last second: rows of (id, code, time)."""
+        """Attempts (or, when recording, requests) of a configuration that ended during the last second: rows of
+        (id, code, time), code 0 done, 1 503, 2 504; when recording also 3 for a request that started then."""
         return self.fin[row, : self.ci[row, CI_NFIN]].copy()
 
     @property
