@@ -39,12 +39,12 @@ Examples
 >>> from autoscale import KPAConfig, Platform, ColdStart
 >>> from autoscale.chains import Call, Chain, Service, replay_chain
 >>> from autoscale.trace import synthetic
->>> trace = synthetic.periodic(period=60.0, size=5, duration=60.0, service=synthetic.constant(0.1))
+>>> trace = synthetic.periodic(period=300.0, size=5, duration=300.0, start=150.0, service=synthetic.constant(0.1))
 >>> cold = lambda s: Platform(cold_start=ColdStart.constant(s))
 >>> chain = Chain(services=[Service("front", KPAConfig(), platform=cold(1.0)),
 ...                         Service("back", KPAConfig(), service_time=0.2, platform=cold(2.0))],
 ...               entry="front", calls=[Call("front", "back", at=0.5)])
->>> run = replay_chain(chain, trace, duration=120.0)
+>>> run = replay_chain(chain, trace, duration=200.0)  # both at zero pods by 150 s
 >>> bool(run.end_to_end["latency_s"].min() > 3.0)  # both cold starts, one after the other
 True
 """

@@ -1096,7 +1096,7 @@ def cold_starts_vs_keepalive(table, keep_alive: str = "policy.keep_alive", ax=No
 def chain_cascade(result, axes=None):
     """A chain's cascade (:class:`autoscale.chains.ChainResult`, replayed with ``timeseries=True``).
 
-    Top: the ready pods of every service over time (starting pods dashed), so a cold
+    Top: the ready pods of every service over time (starting pods shaded), so a cold
     start that waits for another shows as a staircase. Bottom: each entry request's
     end-to-end latency against its arrival time, failures marked at zero.
     ``axes``: two axes to draw on. Returns ``(figure, axes)``.
@@ -1117,8 +1117,8 @@ def chain_cascade(result, axes=None):
         color = COLORS[k % len(COLORS)]
         t = ts.time / seconds
         top.step(t, ts.values["ready"][0], where="post", color=color, label=f"{name} ready")
-        top.step(t, ts.values["starting"][0], where="post", color=color, linestyle="--", linewidth=0.9,
-                 label=f"{name} starting")
+        top.fill_between(t, ts.values["starting"][0], step="post", color=color, alpha=0.25, linewidth=0,
+                         label=f"{name} starting")
     top.set_ylabel("pods")
     _legend_outside(top)
     e2e = result.end_to_end
@@ -1130,6 +1130,6 @@ def chain_cascade(result, axes=None):
         bottom.scatter(e2e.loc[failed, "arrival_s"] / seconds, np.zeros(int(failed.sum())), marker="x", s=14,
                        color=PALETTE["vermillion"], label="failed (503/504)")
     bottom.set_ylabel("end-to-end latency (s)")
-    bottom.set_xlabel(f"entry arrival time ({unit})")
+    bottom.set_xlabel(f"time ({unit}); each entry request at its arrival")
     _legend_outside(bottom)
     return fig, axes

@@ -335,3 +335,19 @@ def test_the_example_chain_file_loads():
     loaded = load_chain("examples/chain.yaml")
     assert loaded.chain.order == ("frontend", "auth", "db")
     assert len(loaded.trace) == 90
+
+
+def test_plot_draws_every_services_pods_and_needs_time_series():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    trace = _trace(n=30, seed=9)
+    chain = Chain(services=[Service("a", KPAConfig(), platform=INSTANT),
+                            Service("b", KPAConfig(), service_time=0.1, platform=cold(2.0))],
+                  entry="a", calls=[Call("a", "b")])
+    with pytest.raises(ValueError, match="timeseries=True"):
+        replay_chain(chain, trace, duration=100.0).plot()
+    fig, (top, bottom) = replay_chain(chain, trace, duration=100.0, timeseries=True).plot()
+    assert [line.get_label() for line in top.get_lines()] == ["a ready", "b ready"]
+    assert len(bottom.collections[0].get_offsets()) == len(trace)
+    assert bottom.get_ylabel() == "end-to-end latency (s)"
