@@ -526,6 +526,7 @@ class DataPlane:
         # The request table now holds attempts, added as the dispatcher queues them.
         self.arrivals, self.durations, self.att_ready = np.zeros(64), np.zeros(64), np.zeros(64)
         self.n_requests = 0
+        self._free = np.zeros(0, dtype=np.int64)
         self._async = True
 
     def set_recording(self) -> None:
@@ -536,22 +537,39 @@ class DataPlane:
         self._recording = True
 
     def add_attempts(self, durations: np.ndarray, ready: np.ndarray) -> np.ndarray:
-        """New attempts with their service durations and the times they may be dispatched; returns their ids."""
+        """New attempts with their service durations and the times they may be dispatched; returns their ids.
+
+        Ids that :meth:`release` gave back are used first, so the table of attempts holds at
+        most the attempts queued or in flight at once (ids only name entries: no result
+        depends on them)."""
         n = len(durations)
+        reused = min(n, self._free.size)
+        recycled = self._free[self._free.size - reused:]
+        self._free = self._free[: self._free.size - reused]
         first = self.n_requests
-        if first + n > self.arrivals.size:
-            cap = max(first + n, 2 * self.arrivals.size, 64)
+        fresh = n - reused
+        if first + fresh > self.arrivals.size:
+            cap = max(first + fresh, 2 * self.arrivals.size, 64)
             for name in ("arrivals", "durations", "att_ready"):
                 old = getattr(self, name)
                 arr = np.zeros(cap)
                 arr[: old.size] = old
                 setattr(self, name, arr)
-        ids = np.arange(first, first + n, dtype=np.int64)
+        ids = np.concatenate([recycled, np.arange(first, first + fresh, dtype=np.int64)])
         self.arrivals[ids] = ready
         self.durations[ids] = durations
         self.att_ready[ids] = ready
-        self.n_requests = first + n
+        self.n_requests = first + fresh
         return ids
+
+    def release(self, ids: np.ndarray) -> None:
+        """Attempts that ended and have been accounted: their ids may name new attempts."""
+        self._free = np.concatenate([self._free, np.asarray(ids, dtype=np.int64)])
+
+    @property
+    def attempt_slots(self) -> int:
+        """Entries of the attempt table: the most attempts queued or in flight at once, over the whole batch."""
+        return int(self.n_requests)
 
     def enqueue(self, row: int, ids: np.ndarray) -> None:
         """Append attempts (in order of their ready times, after those queued) to a configuration's backlog."""
