@@ -103,8 +103,10 @@ class Service:
     Parameters
     ----------
     name : str
-    config : KPAConfig
-        Its revision's configuration (Knative's defaults when omitted).
+    config : KPAConfig or sequence of KPAConfig
+        Its revision's configuration (Knative's defaults when omitted); several make a batch:
+        the chain replays once per configuration, with configuration ``b`` of every service
+        that has several (a service with one uses it in every replay of the batch).
     service_time : DurationDistribution or float, optional
         Its own service time per request, seconds (a number is a constant); the entry
         service's come from the trace, so it has none.
@@ -115,7 +117,7 @@ class Service:
     """
 
     name: str
-    config: KPAConfig = field(default_factory=KPAConfig)
+    config: KPAConfig | Sequence[KPAConfig] = field(default_factory=KPAConfig)
     service_time: DurationDistribution | float | None = None
     platform: Platform | None = None
     policy: object = None
@@ -124,7 +126,11 @@ class Service:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"service name = {self.name!r}, must be a non-empty string")
         if not isinstance(self.config, KPAConfig):
-            raise TypeError(f"service {self.name}: config must be a KPAConfig, got {type(self.config).__name__}")
+            configs = tuple(self.config) if isinstance(self.config, Sequence) else ()
+            if not configs or not all(isinstance(c, KPAConfig) for c in configs):
+                raise TypeError(f"service {self.name}: config must be a KPAConfig or a non-empty sequence of them, "
+                                f"got {type(self.config).__name__}")
+            object.__setattr__(self, "config", configs[0] if len(configs) == 1 else configs)
         st = self.service_time
         if st is not None and not isinstance(st, DurationDistribution):
             if isinstance(st, bool) or not isinstance(st, (int, float, np.integer, np.floating)):
@@ -135,6 +141,11 @@ class Service:
             object.__setattr__(self, "service_time", Constant(float(st)))
         if self.platform is not None and not isinstance(self.platform, Platform):
             raise TypeError(f"service {self.name}: platform must be a Platform, got {type(self.platform).__name__}")
+
+    @property
+    def configs(self) -> tuple[KPAConfig, ...]:
+        """Its configurations: one, or the batch."""
+        return (self.config,) if isinstance(self.config, KPAConfig) else self.config
 
 
 @dataclass(frozen=True)
@@ -241,6 +252,12 @@ class Chain:
         out = {n: [] for n in names}
         for _, a, b in edges:
             out[a].append(b)
+        sizes = sorted({len(s.configs) for s in services} - {1})
+        if len(sizes) > 1:
+            sized = [f"{s.name} {len(s.configs)}" for s in services if len(s.configs) > 1]
+            raise ConfigError(f"chain services: configurations per service {', '.join(sized)}; a batch gives every "
+                              f"service one configuration or the same number")
+        object.__setattr__(self, "_batch", sizes[0] if sizes else 1)
         object.__setattr__(self, "_order", _topological(names, out))
         reach, stack = {self.entry}, [self.entry]
         while stack:
@@ -258,6 +275,11 @@ class Chain:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    @property
+    def batch(self) -> int:
+        """Configurations the chain replays at once (the most any service has)."""
+        return self._batch
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -352,15 +374,18 @@ def _answered(v: _Visit):
     return ok, fail
 
 
-def _durations(v: _Visit, visits: list[_Visit], timeout: float, names: list[str]) -> None:
-    """The visit's service times from its callees' last outcomes (or their own times before their first replay)."""
-    n = v.own.size
-    offset = np.zeros(n)
-    cut = np.zeros(n, dtype=bool)
-    total = v.own.copy()
-    failed = np.zeros(n, dtype=np.int64)
-    origin = np.full(n, -1, dtype=np.int64)
-    never = np.zeros(n, dtype=bool)  # a callee that never answered within the replay
+def _durations(v: _Visit, visits: list[_Visit], timeout: np.ndarray, names: list[str]) -> None:
+    """The visit's service times from its callees' last outcomes (or their own times before their first replay).
+
+    Arrays are (configurations, entry requests); ``timeout`` is each configuration's revision timeout, (B, 1).
+    """
+    shape = v.present.shape
+    offset = np.zeros(shape)
+    cut = np.zeros(shape, dtype=bool)
+    total = np.broadcast_to(v.own, shape).copy()
+    failed = np.zeros(shape, dtype=np.int64)
+    origin = np.full(shape, -1, dtype=np.int64)
+    never = np.zeros(shape, dtype=bool)  # a callee that never answered within the replay
     v.sends = {}
     for k in v.calls:
         child = visits[k]
@@ -407,8 +432,21 @@ def _horizon(chain: Chain, visits: list[_Visit], last_arrival: float) -> int:
     ends = []
     for v in visits:
         before = last_arrival if v.parent < 0 else ends[v.parent] + v.edge.delay
-        ends.append(before + chain.service(v.service).config.timeout_seconds)
+        ends.append(before + max(c.timeout_seconds for c in chain.service(v.service).configs))
     return int(math.ceil(max(ends))) + 1
+
+
+def _end_to_end(first: _Visit, arrivals: np.ndarray, names: list[str], b: int) -> pd.DataFrame:
+    """Configuration ``b``'s row per entry request, from the entry visit's outcomes."""
+    ok, fail = (x[b] for x in _answered(first))
+    status, failed, end = first.status[b], first.failed[b], first.end[b]
+    downstream = (status == _OK) & (failed != 0)
+    failed_at = np.where(downstream, np.array(names, dtype=object)[np.maximum(first.origin[b], 0)],
+                         np.where(fail, first.service, ""))
+    return pd.DataFrame({
+        "arrival_s": arrivals, "end_s": end, "latency_s": np.where(ok, end - arrivals, np.nan),
+        "status": np.where(downstream, failed, status), "failed_at": failed_at.astype(str),
+    }, index=pd.RangeIndex(arrivals.size, name="request"))
 
 
 @dataclass(eq=False)
@@ -419,14 +457,16 @@ class ChainResult:
     ----------
     chain : Chain
     results : dict of str -> ReplayResult
-        Each service's replay at the fixed point (with its recorded ``outcomes``).
+        Each service's replay at the fixed point (a row per configuration of the batch),
+        with its recorded ``outcomes``.
     sweeps : int
         Sweeps over the services until one changed nothing (that one included).
     end_to_end : pandas.DataFrame
-        One row per entry request: ``arrival_s``, ``end_s`` (when the entry answered),
-        ``latency_s`` (NaN unless it succeeded), ``status`` (200; 503 or 504, its own or
-        a callee's; 0 unanswered at the end) and ``failed_at`` (the service where the
-        failure happened, "" for a success).
+        One row per entry request (for a batch, per configuration and entry request, in
+        columns ``config`` and ``request`` first): ``arrival_s``, ``end_s`` (when the entry answered), ``latency_s`` (NaN
+        unless it succeeded), ``status`` (200; 503 or 504, its own or a callee's; 0
+        unanswered at the end) and ``failed_at`` (the service where the failure happened,
+        "" for a success).
     duration : float
         Seconds every service was replayed.
     """
@@ -439,64 +479,87 @@ class ChainResult:
     _visits: list = field(default=None, repr=False)
 
     @property
+    def batch(self) -> int:
+        return self.chain.batch
+
+    @property
     def summary(self) -> pd.DataFrame:
-        """One row per service, in topological order: its role (entry, callee, destination), its replay's summary,
-        and ``failed_downstream`` (requests it answered with a callee's failure; counted in its ``completed``)."""
-        rows = []
+        """One row per service (and configuration, for a batch), in topological order: its role (entry, callee,
+        destination), its replay's summary, and ``failed_downstream`` (requests it answered with a callee's
+        failure; counted in its ``completed``)."""
+        rows, keys = [], []
         for name in self.chain.order:
-            frame = self.results[name].summary.drop(columns=["config"])
+            frame = self.results[name].summary
+            if self.batch == 1:
+                frame = frame.drop(columns=["config"])
+            cols = list(frame.columns)
+            keys += [k for k in cols[cols.index("policy") + 1:cols.index("requests")] if k not in keys]
             kinds = {v.kind for v in self._visits if v.service == name}
             role = "entry" if "entry" in kinds else ",".join(
                 r for r, ks in (("callee", {"call"}), ("destination", {"reply", "dead_letter"})) if kinds & ks)
             frame.insert(0, "service", name)
             frame.insert(1, "role", role)
-            failed = sum(int((v.present & (v.status == _OK) & (v.failed != 0)).sum())
-                         for v in self._visits if v.service == name)
-            frame["failed_downstream"] = failed
+            frame["failed_downstream"] = sum((v.present & (v.status == _OK) & (v.failed != 0)).sum(axis=1)
+                                             for v in self._visits if v.service == name)
             rows.append(frame)
-        return pd.concat(rows, ignore_index=True)
+        out = pd.concat(rows, ignore_index=True)
+        # The configuration keys that vary in any service's batch come after the policy, as in a replay's summary.
+        head = [c for c in ("service", "role", "config", "policy") if c in out.columns] + keys
+        return out[head + [c for c in out.columns if c not in head]]
 
     def to_pandas(self) -> pd.DataFrame:
         return self.summary
 
-    def requests(self, service: str) -> pd.DataFrame:
-        """The requests of one service: ``entry_request``, ``path`` (the visit's path through the DAG), ``kind``,
-        ``arrival_s``, ``start_s``, ``end_s``, ``status``, ``failed_downstream``; in arrival order."""
+    def _row(self, config: int) -> int:
+        if isinstance(config, bool) or not isinstance(config, (int, np.integer)) or not 0 <= config < self.batch:
+            raise ValueError(f"config = {config!r}, must be a configuration index in [0, {self.batch - 1}]")
+        return int(config)
+
+    def requests(self, service: str, config: int = 0) -> pd.DataFrame:
+        """The requests of one service (in configuration ``config`` of a batch): ``entry_request``, ``path`` (the
+        visit's path through the DAG), ``kind``, ``arrival_s``, ``start_s``, ``end_s``, ``status``,
+        ``failed_downstream``; in arrival order."""
+        b = self._row(config)
         parts = []
         for v in self._visits:
             if v.service != service:
                 continue
-            j = np.flatnonzero(v.present)
+            j = np.flatnonzero(v.present[b])
             parts.append(pd.DataFrame({
-                "entry_request": j, "path": v.path, "kind": v.kind, "arrival_s": v.arrival[j],
-                "start_s": v.start[j], "end_s": v.end[j], "status": v.status[j],
-                "failed_downstream": (v.status[j] == _OK) & (v.failed[j] != 0),
+                "entry_request": j, "path": v.path, "kind": v.kind, "arrival_s": v.arrival[b, j],
+                "start_s": v.start[b, j], "end_s": v.end[b, j], "status": v.status[b, j],
+                "failed_downstream": (v.status[b, j] == _OK) & (v.failed[b, j] != 0),
             }))
         if not parts:
             raise KeyError(f"no service {service!r} in the chain; the services are: {', '.join(self.chain.order)}")
         return pd.concat(parts).sort_values("arrival_s", kind="stable").reset_index(drop=True)
 
-    def percentiles(self, qs=(50, 90, 99, 99.9)) -> pd.DataFrame:
-        """Exact latency percentiles, seconds: the end-to-end time of the successful entry requests, then each
-        service's latency (arrival to answer) of the requests it answered successfully. Rows ``end_to_end`` and
-        one per service; columns ``p50``, ``p90``, ... (NaN without any such request)."""
-        rows = {"end_to_end": self.end_to_end["latency_s"].dropna().to_numpy()}
+    def end_to_end_of(self, config: int = 0) -> pd.DataFrame:
+        """The end-to-end rows of configuration ``config`` (all of :attr:`end_to_end` without a batch)."""
+        b = self._row(config)
+        e2e = self.end_to_end
+        return e2e if self.batch == 1 else e2e[e2e["config"] == b].drop(columns=["config"]).set_index("request")
+
+    def percentiles(self, qs=(50, 90, 99, 99.9), config: int = 0) -> pd.DataFrame:
+        """Exact latency percentiles, seconds, of configuration ``config``: the end-to-end time of the successful
+        entry requests, then each service's latency (arrival to answer) of the requests it answered successfully.
+        Rows ``end_to_end`` and one per service; columns ``p50``, ``p90``, ... (NaN without any such request)."""
+        rows = {"end_to_end": self.end_to_end_of(config)["latency_s"].dropna().to_numpy()}
         for name in self.chain.order:
-            r = self.requests(name)
+            r = self.requests(name, config)
             ok = (r["status"] == _OK) & ~r["failed_downstream"]
             rows[name] = (r["end_s"] - r["arrival_s"])[ok].to_numpy()
         cols = [f"p{q:g}".replace(".", "") for q in qs]
         data = {k: [float(np.percentile(x, q)) if x.size else math.nan for q in qs] for k, x in rows.items()}
         return pd.DataFrame.from_dict(data, orient="index", columns=cols)
 
-    def plot(self, axes=None):
-        """Ready pods of every service over time, and each entry request's end-to-end latency against its arrival.
-
-        Needs ``timeseries=True`` at replay. Returns ``(figure, axes)``; never shows.
+    def plot(self, config: int = 0, axes=None):
+        """Ready pods of every service over time, and each entry request's end-to-end latency against its arrival,
+        for configuration ``config``. Needs ``timeseries=True`` at replay. Returns ``(figure, axes)``; never shows.
         """
         from .plotting import chain_cascade
 
-        return chain_cascade(self, axes=axes)
+        return chain_cascade(self, config=self._row(config), axes=axes)
 
 
 def replay_chain(
@@ -514,12 +577,15 @@ def replay_chain(
     Parameters
     ----------
     chain : Chain
+        With several configurations for a service, the chain replays as a batch: one
+        chain per configuration, each service's replays in one batched call.
     trace : autoscale.trace.Trace
         The entry service's requests: their arrivals, and their durations as the entry's
         own service times.
     seed : int
         Seeds every service's replay (the ``i``-th service of ``chain.services`` replays
-        with ``seed + i``) and the draws of the callees' service times.
+        with ``seed + i``) and the draws of the callees' service times (the same in every
+        configuration of a batch).
     duration : float, optional
         Seconds every service replays; by default until every request of every service
         has been answered (the last entry arrival plus the revision timeouts and delays
@@ -548,27 +614,29 @@ def replay_chain(
     if missing:
         raise ConfigError(f"service {missing[0]}: service_time missing; every service but the entry needs one")
     arrivals = np.asarray(trace.arrivals, dtype=np.float64)
-    n = arrivals.size
+    n, batch = arrivals.size, chain.batch
+    shape = (batch, n)
     names = [s.name for s in chain.services]
     visits = _unroll(chain)
     for v in visits:
         if v.parent < 0:
             v.own = np.asarray(trace.durations, dtype=np.float64).copy()
-            v.present = np.ones(n, dtype=bool)
-            v.arrival = arrivals.copy()
+            v.present = np.ones(shape, dtype=bool)
+            v.arrival = np.broadcast_to(arrivals, shape).copy()
         else:
             rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, v.index])
             v.own = np.asarray(chain.service(v.service).service_time.sample(n, rng), dtype=np.float64)
-            v.present = np.zeros(n, dtype=bool)
-            v.arrival = np.full(n, np.nan)
-        v.start, v.end = np.full(n, np.nan), np.full(n, np.nan)
-        v.status = np.zeros(n, dtype=np.int64)
-        v.failed = np.zeros(n, dtype=np.int64)
-        v.origin = np.full(n, -1, dtype=np.int64)
+            v.present = np.zeros(shape, dtype=bool)
+            v.arrival = np.full(shape, np.nan)
+        v.start, v.end = np.full(shape, np.nan), np.full(shape, np.nan)
+        v.status = np.zeros(shape, dtype=np.int64)
+        v.failed = np.zeros(shape, dtype=np.int64)
+        v.origin = np.full(shape, -1, dtype=np.int64)
     t_end = _horizon(chain, visits, float(arrivals.max()) if n else 0.0) if duration is None \
         else simulated_seconds(None, duration)
     by_service = {name: [v for v in visits if v.service == name] for name in chain.order}
-    last: dict[str, tuple] = {}
+    configs = {s.name: list(s.configs) * (batch if len(s.configs) == 1 else 1) for s in chain.services}
+    last: dict[str, list] = {}
     results: dict = {}
     sweeps = 0
     converged = False
@@ -578,37 +646,45 @@ def replay_chain(
         for name in chain.order:
             service = chain.service(name)
             own_visits = by_service[name]
+            timeout = np.array([[c.timeout_seconds] for c in configs[name]])
             for v in own_visits:
                 if v.parent >= 0:
                     _arrivals(v, visits)
-                _durations(v, visits, service.config.timeout_seconds, names)
-            arr = np.concatenate([v.arrival[v.present] for v in own_visits])
-            dur = np.concatenate([v.duration[v.present] for v in own_visits])
-            order = np.argsort(arr, kind="stable")
-            arr, dur = arr[order], dur[order]
+                _durations(v, visits, timeout, names)
+            rows, orders = [], []
+            for b in range(batch):
+                arr = np.concatenate([v.arrival[b, v.present[b]] for v in own_visits])
+                dur = np.concatenate([v.duration[b, v.present[b]] for v in own_visits])
+                order = np.argsort(arr, kind="stable")
+                rows.append(Requests(arr[order], dur[order]))
+                orders.append(order)
             before = last.get(name)
-            if before is not None and np.array_equal(before[0], arr) and np.array_equal(before[1], dur):
+            if before is not None and all(np.array_equal(p.arrivals, q.arrivals) and
+                                          np.array_equal(p.durations, q.durations) for p, q in zip(before, rows)):
                 continue  # the same requests: the same outcomes as the last replay
             changed = True
-            last[name] = (arr, dur)
-            streams = Streams(arr, dur, None, [Requests(arr, dur)], name, "")
-            result = run(streams, KPASpec.from_configs([service.config]), policy=service.policy,
+            last[name] = rows
+            streams = Streams.per_row(rows, name=name)
+            result = run(streams, KPASpec.from_configs(configs[name]), policy=service.policy,
                          platform=service.platform, seed=int(seed) + names.index(name), t_end=t_end,
                          timeseries=timeseries, max_points=max_points, record=True, progress=False)
             results[name] = result
-            out = result.outcomes
-            back = np.empty_like(order)
-            back[order] = np.arange(order.size)
-            pos = 0
+            out = result.outcomes  # one row: every request of the batch by its place in the streams
+            start = streams.segments[0]
             for v in own_visits:
-                j = np.flatnonzero(v.present)
-                rows = back[pos:pos + j.size]
-                pos += j.size
-                v.start, v.end = np.full(n, np.nan), np.full(n, np.nan)
-                v.status = np.zeros(n, dtype=np.int64)
-                v.start[j] = out.start[0, rows]
-                v.end[j] = out.end[0, rows]
-                v.status[j] = out.status[0, rows]
+                v.start, v.end = np.full(shape, np.nan), np.full(shape, np.nan)
+                v.status = np.zeros(shape, dtype=np.int64)
+            for b, order in enumerate(orders):
+                back = np.empty_like(order)
+                back[order] = np.arange(order.size)
+                pos = 0
+                for v in own_visits:
+                    j = np.flatnonzero(v.present[b])
+                    at = start[b] + back[pos:pos + j.size]
+                    pos += j.size
+                    v.start[b, j] = out.start[0, at]
+                    v.end[b, j] = out.end[0, at]
+                    v.status[b, j] = out.status[0, at]
         if not changed:
             converged = True
             break
@@ -616,16 +692,12 @@ def replay_chain(
         raise ChainConvergenceError(f"chain entered at {chain.entry}: the services' requests still changed after "
                                     f"{sweeps} sweeps (max_sweeps = {max_sweeps}); the calls did not reach a fixed "
                                     f"point", sweeps=sweeps)
-    first = visits[0]
-    ok, fail = _answered(first)
-    downstream = (first.status == _OK) & (first.failed != 0)
-    status = np.where(downstream, first.failed, first.status)
-    failed_at = np.where(downstream, np.array(names, dtype=object)[np.maximum(first.origin, 0)],
-                         np.where(fail, first.service, ""))
-    e2e = pd.DataFrame({
-        "arrival_s": arrivals, "end_s": first.end, "latency_s": np.where(ok, first.end - arrivals, np.nan),
-        "status": status, "failed_at": failed_at.astype(str),
-    }, index=pd.RangeIndex(n, name="request"))
+    frames = [_end_to_end(visits[0], arrivals, names, b) for b in range(batch)]
+    if batch == 1:
+        e2e = frames[0]
+    else:
+        e2e = pd.concat([f.reset_index().assign(config=b) for b, f in enumerate(frames)], ignore_index=True)
+        e2e = e2e[["config", *e2e.columns.drop("config")]]
     return ChainResult(chain=chain, results=results, sweeps=sweeps, end_to_end=e2e, duration=float(t_end),
                        _visits=visits)
 
@@ -730,13 +802,21 @@ def _service_from(name, raw, label: str) -> Service:
 
     where = f"services.{name}"
     raw = {} if raw is None else _mapping(raw, where, label, SERVICE_KEYS)
-    keys = raw.get("config") or {}
-    if not isinstance(keys, Mapping):
-        raise ConfigError(f"{label}: {where}.config must be a mapping of config-autoscaler keys to values")
-    try:
-        config = resolve(overrides=dict(keys)).config
-    except (ConfigError, TypeError) as exc:
-        raise ConfigError(f"{label}: {where}.config: {exc}") from None
+    raw_config = raw.get("config") or {}
+    listed = isinstance(raw_config, list)
+    configs = []
+    for i, keys in enumerate(raw_config if listed else [raw_config]):
+        at = f"{where}.config" + (f"[{i}]" if listed else "")
+        if not isinstance(keys, Mapping):
+            raise ConfigError(f"{label}: {at} must be a mapping of config-autoscaler keys to values (or a list of "
+                              f"them, a batch)")
+        try:
+            configs.append(resolve(overrides=dict(keys)).config)
+        except (ConfigError, TypeError) as exc:
+            raise ConfigError(f"{label}: {at}: {exc}") from None
+    if not configs:
+        raise ConfigError(f"{label}: {where}.config: an empty list; give one mapping or several")
+    config = configs[0] if len(configs) == 1 else configs
     platform_keys = {k: raw[k] for k in ("cold-start", "mode-switch-delay", "activators") if k in raw}
     try:
         platform = Platform().with_settings(platform_keys)
@@ -802,8 +882,9 @@ def load_chain(path) -> ChainFile:
         destinations:            # asynchronous: successes (reply) or failures (dead letters)
           - {from: frontend, on: failure, to: audit, delay: 100ms}
 
-    A service's ``config`` holds config-autoscaler keys or annotations; ``cold-start`` (a
-    constant), ``mode-switch-delay`` and ``activators`` are its platform's.
+    A service's ``config`` holds config-autoscaler keys or annotations (a list of such mappings
+    is a batch: the chain replays once per configuration); ``cold-start`` (a constant),
+    ``mode-switch-delay`` and ``activators`` are its platform's.
 
     Raises
     ------

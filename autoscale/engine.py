@@ -305,7 +305,8 @@ def run(
     ``clients`` are closed-loop client pools (:class:`autoscale.workload.Clients`) that
     every configuration runs beside its requests.
     ``record`` keeps every request's start, end and status (:class:`~autoscale.results.RequestOutcomes`),
-    on the per-second loop.
+    on the per-second loop: a row per configuration, or with one stream per configuration a
+    single row holding every request by its place in the concatenated streams.
     """
     from .clients import ClientArrays
 
@@ -353,7 +354,7 @@ def run(
         from .results import _Recorder
 
         dp.set_recording()
-        recorder = _Recorder(streams.arrivals, b)
+        recorder = _Recorder(streams.arrivals, b, shared=streams.segments is None)
     collector = Collector(spec)
     history = _History(b, int(getattr(policy, "history", 0)))
     state = policy.start(Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,

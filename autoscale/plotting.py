@@ -1093,13 +1093,13 @@ def cold_starts_vs_keepalive(table, keep_alive: str = "policy.keep_alive", ax=No
     return fig, (ax, twin)
 
 
-def chain_cascade(result, axes=None):
+def chain_cascade(result, config: int = 0, axes=None):
     """A chain's cascade (:class:`autoscale.chains.ChainResult`, replayed with ``timeseries=True``).
 
     Top: the ready pods of every service over time (starting pods shaded), so a cold
     start that waits for another shows as a staircase. Bottom: each entry request's
-    end-to-end latency against its arrival time, failures marked at zero.
-    ``axes``: two axes to draw on. Returns ``(figure, axes)``.
+    end-to-end latency against its arrival time, failures marked at zero; of
+    configuration ``config`` of a batch. ``axes``: two axes to draw on. Returns ``(figure, axes)``.
     """
     names = list(result.chain.order)
     series = {n: result.results[n].timeseries for n in names}
@@ -1116,12 +1116,12 @@ def chain_cascade(result, axes=None):
         ts = series[name]
         color = COLORS[k % len(COLORS)]
         t = ts.time / seconds
-        top.step(t, ts.values["ready"][0], where="post", color=color, label=f"{name} ready")
-        top.fill_between(t, ts.values["starting"][0], step="post", color=color, alpha=0.25, linewidth=0,
+        top.step(t, ts.values["ready"][config], where="post", color=color, label=f"{name} ready")
+        top.fill_between(t, ts.values["starting"][config], step="post", color=color, alpha=0.25, linewidth=0,
                          label=f"{name} starting")
     top.set_ylabel("pods")
     _legend_outside(top)
-    e2e = result.end_to_end
+    e2e = result.end_to_end_of(config)
     ok = e2e["latency_s"].notna()
     bottom.scatter(e2e.loc[ok, "arrival_s"] / seconds, e2e.loc[ok, "latency_s"], s=8, color=COLORS[0],
                    label="end-to-end latency")

@@ -347,22 +347,29 @@ class RequestOutcomes:
 
 
 class _Recorder:
-    """Reads the data plane's finish buffer after every second of a recorded replay."""
+    """Reads the data plane's finish buffer after every second of a recorded replay.
+
+    With one trace shared by the batch, a row per configuration; with one stream per
+    configuration (``shared=False``), a single row: every request by its place in the streams.
+    """
 
     _STATUS = np.array([STATUS_OK, STATUS_503, STATUS_504])
 
-    def __init__(self, arrivals: np.ndarray, batch: int) -> None:
+    def __init__(self, arrivals: np.ndarray, batch: int, shared: bool = True) -> None:
         n = arrivals.size
+        rows = batch if shared else 1
+        self.batch, self.shared = batch, shared
         self.arrivals = np.asarray(arrivals, dtype=np.float64).copy()
-        self.start = np.full((batch, n), np.nan)
-        self.end = np.full((batch, n), np.nan)
-        self.status = np.zeros((batch, n), dtype=np.int64)
+        self.start = np.full((rows, n), np.nan)
+        self.end = np.full((rows, n), np.nan)
+        self.status = np.zeros((rows, n), dtype=np.int64)
 
     def collect(self, dp) -> None:
-        for b in range(self.start.shape[0]):
-            done = dp.finished(b)
+        for row in range(self.batch):
+            done = dp.finished(row)
             if not done.size:
                 continue
+            b = row if self.shared else 0
             ids = done[:, 0].astype(np.int64)
             codes = done[:, 1].astype(np.int64)
             began = codes == 3

@@ -41,7 +41,8 @@ def register(subparsers) -> None:
                    help="seconds every service replays (a duration such as 20m; default: the file's, else until "
                         "every request has been answered)")
     p.add_argument("--plot", type=figure("--plot"), default=None, metavar="FILE",
-                   help="write the cascade figure: every service's pods, and the end-to-end latencies")
+                   help="write the cascade figure: every service's pods, and the end-to-end latencies (of the first "
+                        "configuration of a batch)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write summary.csv (a row per service), end_to_end.csv (a row per entry request) and "
                         "percentiles.csv into DIR")
@@ -49,23 +50,34 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import pandas as pd
+
     from ..chains import load_chain
 
     loaded = load_chain(args.file)
     result = loaded.replay(seed=args.seed, duration=args.duration, timeseries=args.plot is not None)
     summary = result.summary
-    print(format_table(summary[list(_SHOWN)]))
+    shown = list(_SHOWN)
+    if result.batch > 1:
+        # A batch: the configuration's index and the keys that vary, after the role.
+        cols = list(summary.columns)
+        keys = cols[cols.index("policy") + 1:cols.index("requests")]
+        shown[2:2] = ["config", *keys]
+    print(format_table(summary[shown]))
     print()
-    pct = result.percentiles()
-    print(format_table(pct.rename_axis("latency").reset_index()))
+    pct = pd.concat([result.percentiles(config=b).rename_axis("latency").reset_index().assign(config=b)
+                     for b in range(result.batch)], ignore_index=True)
+    pct = pct[["config", *pct.columns.drop("config")]] if result.batch > 1 else pct.drop(columns=["config"])
+    print(format_table(pct))
     e2e = result.end_to_end
     ok = int(e2e["latency_s"].notna().sum())
-    print(f"\n{ok} of {len(e2e)} entry requests succeeded end to end; converged in {result.sweeps} sweeps")
+    what = "entry requests" if result.batch == 1 else f"entry requests of the {result.batch} configurations"
+    print(f"\n{ok} of {len(e2e)} {what} succeeded end to end; converged in {result.sweeps} sweeps")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         summary.to_csv(args.out / "summary.csv", index=False)
         e2e.to_csv(args.out / "end_to_end.csv")
-        pct.rename_axis("latency").to_csv(args.out / "percentiles.csv")
+        pct.to_csv(args.out / "percentiles.csv", index=False)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.plot is not None:
         import matplotlib
