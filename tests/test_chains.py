@@ -14,6 +14,8 @@ from collections import deque
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autoscale import ColdStart, ConfigError, KPAConfig, Platform, replay
 from autoscale.chains import (
@@ -22,7 +24,7 @@ from autoscale.chains import (
 from autoscale.cli import main
 from autoscale.trace import synthetic
 
-from strategies import make_trace
+from strategies import fixed_pool_chains, make_trace
 
 INSTANT = Platform(cold_start=ColdStart.constant(0.0))
 
@@ -394,3 +396,17 @@ def test_a_chain_file_with_a_list_of_configurations_is_a_batch(tmp_path, capsys)
     assert "min-scale" in printed and "32 of 32 entry requests of the 2 configurations succeeded" in printed
     loaded = load_chain(path)
     assert [c.min_scale for c in loaded.chain.service("api").configs] == [0, 1]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dag=fixed_pool_chains(), seed=st.integers(min_value=0, max_value=2**16))
+def test_any_small_dag_matches_the_event_simulation(dag, seed):
+    names, pods, own, calls = dag
+    trace = _trace(n=60, span=40.0, seed=seed, median=0.15)
+    services = [Service(n, fixed_pool(pods[n]), service_time=own.get(n), platform=INSTANT) for n in names]
+    chain = Chain(services=services, entry=names[0],
+                  calls=[Call(a, b, at=at, delay=d) for a, steps in calls.items() for b, at, d in steps])
+    run = replay_chain(chain, trace, seed=seed, duration=200.0)
+    expected = simulate_chain(trace.arrivals, trace.durations, names[0], pods, own, calls)
+    assert (run.end_to_end["status"] == 200).all()
+    np.testing.assert_allclose(run.end_to_end["end_s"].to_numpy(), expected, rtol=0, atol=1e-9)
