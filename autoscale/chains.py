@@ -508,6 +508,7 @@ class ChainResult:
         return out[head + [c for c in out.columns if c not in head]]
 
     def to_pandas(self) -> pd.DataFrame:
+        """The summary table (see :attr:`summary`)."""
         return self.summary
 
     def _row(self, config: int) -> int:

@@ -178,6 +178,8 @@ class ReplayResult:
     latency_hist, wait_hist : ndarray, shape (B, bins)
         Histograms of the end-to-end time of completed requests, and of the waiting time
         of every request that started executing (including those that then timed out).
+    outcomes : RequestOutcomes or None
+        Every request's start on a pod, end and status, for a replay with ``record=True``.
     """
 
     spec: object
