@@ -605,6 +605,8 @@ def replay_chain(
 
     if not isinstance(chain, Chain):
         raise TypeError(f"chain must be a Chain, got {type(chain).__name__}")
+    if not (hasattr(trace, "arrivals") and hasattr(trace, "durations")):
+        raise TypeError(f"trace must be a Trace (arrivals and durations), got {type(trace).__name__}")
     if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) or max_sweeps < 1:
         raise ConfigError(f"max_sweeps = {max_sweeps!r}, must be a whole number >= 1")
     entry = chain.service(chain.entry)

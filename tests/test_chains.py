@@ -269,6 +269,10 @@ def test_service_times_are_required_where_the_trace_gives_none():
         replay_chain(Chain(services=[Service("a"), Service("b")], entry="a", calls=[Call("a", "b")]), trace)
     with pytest.raises(ConfigError, match="the entry's service times are the trace's durations"):
         replay_chain(Chain(services=[Service("a", service_time=1.0)], entry="a"), trace)
+    with pytest.raises(TypeError, match="trace must be a Trace"):
+        replay_chain(Chain(services=[Service("a")], entry="a"), [1.0, 2.0])
+    with pytest.raises(ConfigError, match="max_sweeps = 0"):
+        replay_chain(Chain(services=[Service("a")], entry="a"), trace, max_sweeps=0)
 
 
 _FILE = """\
