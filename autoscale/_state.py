@@ -96,6 +96,9 @@ MAX_ACTIVATORS = 32
 # Closed-loop clients (CI_ASYNC = 2, :mod:`autoscale.clients`): client c's request has id
 # CI_KBASE + c, and every one that ends goes to the finish buffer the same way, for the client
 # to send its next; CI_KSIZE clients wait in the heap of next sends.
+# Recording (CI_ASYNC = 3, ``replay(..., record=True)``): every request that starts executing
+# (code 3, its start time) and every one that ends goes to the finish buffer, for the replay loop
+# to keep each request's outcome.
 
 # --- what the data plane reports at the end of each second: out[b, R] ----------------------
 (
@@ -338,9 +341,9 @@ def _exec_conc(cf, ci, b, t, d):
 @nb.njit(**_INLINE)
 def _ended(fin, ci, b, req, code, t):
     """A request ended: an asynchronous attempt is recorded for the dispatcher (and frees its slot),
-    a closed-loop client's request for its client."""
+    a closed-loop client's request for its client, any request when recording."""
     mode = ci[b, CI_ASYNC]
-    if mode == 1 or (mode == 2 and req >= ci[b, CI_KBASE]):
+    if mode == 1 or mode == 3 or (mode == 2 and req >= ci[b, CI_KBASE]):
         k = ci[b, CI_NFIN]
         fin[b, k, 0] = req
         fin[b, k, 1] = code
@@ -348,3 +351,14 @@ def _ended(fin, ci, b, req, code, t):
         ci[b, CI_NFIN] = k + 1
         if mode == 1:
             ci[b, CI_BINF] -= 1
+
+
+@nb.njit(**_INLINE)
+def _started(fin, ci, b, req, t):
+    """A request started executing on a pod: recorded (code 3) when recording."""
+    if ci[b, CI_ASYNC] == 3:
+        k = ci[b, CI_NFIN]
+        fin[b, k, 0] = req
+        fin[b, k, 1] = 3
+        fin[b, k, 2] = t
+        ci[b, CI_NFIN] = k + 1

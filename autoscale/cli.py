@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "autoscale._cli.sweep_cmd",
     "autoscale._cli.report_cmd",
     "autoscale._cli.scenario_cmd",
+    "autoscale._cli.chain_cmd",
 )
 
 

@@ -415,6 +415,7 @@ class DataPlane:
         self.att_ready = np.zeros(max(self.arrivals.size, 1))
         self.fin = np.zeros((b, max(64, n_clients), 3))
         self._async = False
+        self._recording = False
         self._no_change = np.zeros(b, dtype=np.bool_)
         self.n_clients = n_clients
         self.clients = clients if clients is not None else ClientArrays((), b)
@@ -481,6 +482,12 @@ class DataPlane:
         Returns the reports of t1, one row per configuration (see ``_report_one``).
         """
         incoming = int(_advance(self.arrivals, self.nxt, self.end, t1)) + self.n_clients
+        if self._recording:
+            # Each request in the system or arriving may start and end within the second: two entries each.
+            need = 2 * (int(self.ci[:, CI_INSYS].max()) + incoming) + 1
+            if need > self.fin.shape[1]:
+                self.fin = np.zeros((self.batch, max(need, 2 * self.fin.shape[1]), 3))
+            self.ci[:, CI_NFIN] = 0
         if self._async:
             incoming += int(self.ci[:, CI_BLEN].max())
             need = int((self.ci[:, CI_INSYS] + self.ci[:, CI_BLEN]).max()) + incoming + 1
@@ -519,25 +526,50 @@ class DataPlane:
         # The request table now holds attempts, added as the dispatcher queues them.
         self.arrivals, self.durations, self.att_ready = np.zeros(64), np.zeros(64), np.zeros(64)
         self.n_requests = 0
+        self._free = np.zeros(0, dtype=np.int64)
         self._async = True
 
+    def set_recording(self) -> None:
+        """Write every request's start and end to the finish buffer each second (see :meth:`finished`)."""
+        if self._async or self.n_clients:
+            raise ValueError("recording needs a data plane without asynchronous invocation or closed-loop clients")
+        self.ci[:, CI_ASYNC] = 3
+        self._recording = True
+
     def add_attempts(self, durations: np.ndarray, ready: np.ndarray) -> np.ndarray:
-        """New attempts with their service durations and the times they may be dispatched; returns their ids."""
+        """New attempts with their service durations and the times they may be dispatched; returns their ids.
+
+        Ids that :meth:`release` gave back are used first, so the table of attempts holds at
+        most the attempts queued or in flight at once (ids only name entries: no result
+        depends on them)."""
         n = len(durations)
+        reused = min(n, self._free.size)
+        recycled = self._free[self._free.size - reused:]
+        self._free = self._free[: self._free.size - reused]
         first = self.n_requests
-        if first + n > self.arrivals.size:
-            cap = max(first + n, 2 * self.arrivals.size, 64)
+        fresh = n - reused
+        if first + fresh > self.arrivals.size:
+            cap = max(first + fresh, 2 * self.arrivals.size, 64)
             for name in ("arrivals", "durations", "att_ready"):
                 old = getattr(self, name)
                 arr = np.zeros(cap)
                 arr[: old.size] = old
                 setattr(self, name, arr)
-        ids = np.arange(first, first + n, dtype=np.int64)
+        ids = np.concatenate([recycled, np.arange(first, first + fresh, dtype=np.int64)])
         self.arrivals[ids] = ready
         self.durations[ids] = durations
         self.att_ready[ids] = ready
-        self.n_requests = first + n
+        self.n_requests = first + fresh
         return ids
+
+    def release(self, ids: np.ndarray) -> None:
+        """Attempts that ended and have been accounted: their ids may name new attempts."""
+        self._free = np.concatenate([self._free, np.asarray(ids, dtype=np.int64)])
+
+    @property
+    def attempt_slots(self) -> int:
+        """Entries of the attempt table: the most attempts queued or in flight at once, over the whole batch."""
+        return int(self.n_requests)
 
     def enqueue(self, row: int, ids: np.ndarray) -> None:
         """Append attempts (in order of their ready times, after those queued) to a configuration's backlog."""
@@ -559,7 +591,8 @@ class DataPlane:
         self.ci[row, CI_BLEN] = ln + n
 
     def finished(self, row: int) -> np.ndarray:
-        """Attempts of a configuration that ended during the last second: rows of (id, code, time)."""
+        """Attempts (or, when recording, requests) of a configuration that ended during the last second: rows of
+        (id, code, time), code 0 done, 1 503, 2 504; when recording also 3 for a request that started then."""
         return self.fin[row, : self.ci[row, CI_NFIN]].copy()
 
     @property

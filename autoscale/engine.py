@@ -124,6 +124,7 @@ def replay(
     parallel: bool | None = None,
     invocation=None,
     progress=None,
+    record: bool = False,
 ) -> ReplayResult:
     """Replay ``trace`` under a scaling policy for every configuration in ``configs``.
 
@@ -170,6 +171,11 @@ def replay(
         error, once the replay has run for a few seconds (:mod:`autoscale.progress`): by
         default unless ``AUTOSCALE_PROGRESS=0``; ``False`` for none; a callable is called as
         ``progress(done, total)``. A single configuration shows none. It never changes a result.
+    record : bool
+        Keep every request's outcome: when it started on a pod, when it was answered and how
+        (200, 503, 504), per configuration, in the result's ``outcomes``
+        (:class:`~autoscale.results.RequestOutcomes`; memory grows with batch x requests). A
+        recorded replay runs the per-second loop of :func:`run`, with the same results.
 
     Returns
     -------
@@ -194,7 +200,7 @@ def replay(
                  timeseries_points=max_points if timeseries else 0)
     return run(streams, spec, policy=policy, platform=platform, seed=seed, t_end=t_end,
                timeseries=timeseries, max_points=max_points, parallel=parallel, invocation=invocation,
-               drain=duration is None, progress=progress, clients=clients)
+               drain=duration is None, progress=progress, clients=clients, record=record)
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,6 +286,7 @@ def run(
     skip_idle: bool = True,
     progress=None,
     clients=None,
+    record: bool = False,
 ) -> ReplayResult:
     """The replay loop behind :func:`replay` and :func:`autoscale.services.replay_services`.
 
@@ -297,6 +304,9 @@ def run(
     Everything else runs here, second by second, calling the policy's ``decide`` at its ticks.
     ``clients`` are closed-loop client pools (:class:`autoscale.workload.Clients`) that
     every configuration runs beside its requests.
+    ``record`` keeps every request's start, end and status (:class:`~autoscale.results.RequestOutcomes`),
+    on the per-second loop: a row per configuration, or with one stream per configuration a
+    single row holding every request by its place in the concatenated streams.
     """
     from .clients import ClientArrays
 
@@ -307,8 +317,11 @@ def run(
     if clients and invocation is not None:
         raise ConfigError("closed-loop clients wait for each response, and asynchronous invocation answers at "
                           "once: replay a closed-loop workload synchronously (no invocation=)")
+    if record and (clients or invocation is not None):
+        raise ConfigError("record=True keeps the outcome of each request of a synchronous replay: it does not "
+                          "combine with asynchronous invocation or closed-loop clients")
     client_arrays = ClientArrays(clients, spec.batch) if clients else None
-    if invocation is None and activator_pool is None:
+    if invocation is None and activator_pool is None and not record:
         ctx = Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,
                       duration=t_end, seed=seed, row_traces=None if streams.segments is None else streams.traces)
         compiled = plan(policy, ctx)
@@ -336,6 +349,12 @@ def run(
         from .invocation import AsyncLayer
 
         async_layer = AsyncLayer(invocation, dp, streams, b)
+    recorder = None
+    if record:
+        from .results import _Recorder
+
+        dp.set_recording()
+        recorder = _Recorder(streams.arrivals, b, shared=streams.segments is None)
     collector = Collector(spec)
     history = _History(b, int(getattr(policy, "history", 0)))
     state = policy.start(Context(configs=list(spec.configs), spec=spec, trace=streams.traces[0], platform=platform,
@@ -462,6 +481,8 @@ def run(
         routed_proxy &= ~(wished & ~dp.serve_wished)  # the first ready pod sent the switch to Serve
         if async_layer is not None:
             async_layer.collect(s)
+        if recorder is not None:
+            recorder.collect(dp)
 
         # The activator's immediate push on a first request, and the poke it may cause.
         push = dp.push_time
@@ -548,6 +569,7 @@ def run(
         policy=policy.name,
         policy_params=dict(policy.params()),
         load=client_arrays.outcome(float(t_end)) if clients else None,
+        outcomes=recorder.result() if recorder is not None else None,
     )
 
 

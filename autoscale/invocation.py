@@ -19,8 +19,9 @@ still pending at the end, retries, the queueing delay of each attempt (from the 
 may be dispatched to its dispatch) and the time to completion (from the request's
 arrival to the end of its successful attempt).
 
-Memory: the data plane keeps one entry per attempt per configuration, so asynchronous
-batches grow with batch x requests; keep them small.
+Memory: the data plane keeps an entry per attempt while it is queued or in flight, and
+reuses it once the attempt has ended, so an asynchronous replay's memory follows the
+attempts in flight at once (``AsyncOutcome.attempt_slots``), not batch x requests.
 
 Examples
 --------
@@ -109,6 +110,9 @@ class AsyncOutcome:
     queue_hist: np.ndarray  #: (B, bins) queueing delay of every dispatched attempt
     queue_max: np.ndarray
     settings: Async
+    #: entries of the data plane's attempt table at the end: the most attempts queued or in flight at once over
+    #: the batch (memory follows this, not the requests)
+    attempt_slots: int = 0
 
 
 class AsyncLayer:
@@ -196,6 +200,8 @@ class AsyncLayer:
                     self.retries[b] += 1
                 else:
                     self.dead[b] += 1
+            # Every attempt that ended is accounted: its id may name the next attempt queued.
+            self.dp.release(ids)
 
     def busy(self) -> bool:
         """Some request has neither completed nor been dead-lettered."""
@@ -209,4 +215,5 @@ class AsyncLayer:
             retries=self.retries.copy(),
             completion_hist=self.completion_hist, completion_max=self.completion_max,
             queue_hist=self.queue_hist, queue_max=self.queue_max, settings=self.settings,
+            attempt_slots=self.dp.attempt_slots,
         )

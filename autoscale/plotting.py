@@ -20,6 +20,8 @@ pyplot, so a notebook shows a returned figure once and nothing stays open.
 - :func:`pareto`: cost against latency, with the non-dominated configurations joined.
 - :func:`cold_starts_vs_keepalive`: requests delayed by a cold start, and pod-seconds,
   against the keep-alive time.
+- :func:`chain_cascade`: a chain of services, their pods over time and the end-to-end latency
+  of each entry request.
 
 Examples
 --------
@@ -46,8 +48,9 @@ import pandas as pd
 from . import outputs as _outputs
 
 __all__ = [
-    "PALETTE", "COLORS", "axis_label", "cold_starts_vs_keepalive", "heatmap", "latency_cdf", "new_figure", "overlaid",
-    "pareto", "pareto_front", "short_names", "small_multiples", "time_unit", "timeline", "timelines",
+    "PALETTE", "COLORS", "axis_label", "chain_cascade", "cold_starts_vs_keepalive", "heatmap", "latency_cdf",
+    "new_figure", "overlaid", "pareto", "pareto_front", "short_names", "small_multiples", "time_unit", "timeline",
+    "timelines",
 ]
 
 #: Okabe-Ito colour-blind-safe palette.
@@ -1068,3 +1071,45 @@ def cold_starts_vs_keepalive(table, keep_alive: str = "policy.keep_alive", ax=No
               bbox_to_anchor=(0.5, 0.0), borderaxespad=5.0, ncols=2 if len(handles) > 1 else 1)
     ax.set_title("Cold starts and cost against keep-alive")
     return fig, (ax, twin)
+
+
+def chain_cascade(result, config: int = 0, axes=None):
+    """A chain's cascade (:class:`autoscale.chains.ChainResult`, replayed with ``timeseries=True``).
+
+    Top: the ready pods of every service over time (starting pods shaded), so a cold
+    start that waits for another shows as a staircase. Bottom: each entry request's
+    end-to-end latency against its arrival time, failures marked at zero; of
+    configuration ``config`` of a batch. ``axes``: two axes to draw on. Returns ``(figure, axes)``.
+    """
+    names = list(result.chain.order)
+    series = {n: result.results[n].timeseries for n in names}
+    if any(ts is None for ts in series.values()):
+        raise ValueError("this chain result has no time series: replay_chain(..., timeseries=True)")
+    if axes is None:
+        fig = new_figure((7.5, 5.5))
+        axes = fig.subplots(2, 1, sharex=True, height_ratios=(1.0, 1.2))
+    else:
+        fig = axes[0].figure
+    seconds, unit = time_unit(result.duration)
+    top, bottom = axes
+    for k, name in enumerate(names):
+        ts = series[name]
+        color = COLORS[k % len(COLORS)]
+        t = ts.time / seconds
+        top.step(t, ts.values["ready"][config], where="post", color=color, label=f"{name} ready")
+        top.fill_between(t, ts.values["starting"][config], step="post", color=color, alpha=0.25, linewidth=0,
+                         label=f"{name} starting")
+    top.set_ylabel("pods")
+    _legend_outside(top)
+    e2e = result.end_to_end_of(config)
+    ok = e2e["latency_s"].notna()
+    bottom.scatter(e2e.loc[ok, "arrival_s"] / seconds, e2e.loc[ok, "latency_s"], s=8, color=COLORS[0],
+                   label="end-to-end latency")
+    failed = ~ok & (e2e["status"] != 0)
+    if failed.any():
+        bottom.scatter(e2e.loc[failed, "arrival_s"] / seconds, np.zeros(int(failed.sum())), marker="x", s=14,
+                       color=PALETTE["vermillion"], label="failed (503/504)")
+    bottom.set_ylabel("end-to-end latency (s)")
+    bottom.set_xlabel(f"time ({unit}); each entry request at its arrival")
+    _legend_outside(bottom)
+    return fig, axes

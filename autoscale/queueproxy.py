@@ -14,7 +14,7 @@ import numba as nb
 from ._numba import LEAF
 from ._state import (
     CF_A_LAST, CF_IDLE_SECONDS, CF_WAIT_MAX, CI_503, CI_504, CI_INSYS, PF_IDLE_SINCE, PF_LAST, PI_ACT, PI_ARR,
-    PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, _INLINE, _act_conc, _ended, _exec_conc, _heap_push, _pod_conc,
+    PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, _INLINE, _act_conc, _ended, _started, _exec_conc, _heap_push, _pod_conc,
     hist_bin,
 )
 
@@ -51,6 +51,7 @@ def _admit(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, h
     if cc == 0 or pi[b, PI_EXEC, p] < cc:
         _pod_conc(pf, pi, b, p, t, 1, via)
         w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, va, timeout)
+        _started(fin, ci, b, req, t)
         hist_wait[b, hist_bin(w)] += 1
         return True
     if pi[b, PI_QLEN, p] < qcap:
@@ -94,6 +95,7 @@ def _pop_pod_queue(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_
             _expire_queued(pf, pi, cf, ci, fin, b, p, t, arrivals[req] + timeout, va, req)
             continue
         w = _start(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, b, p, t, req, va, timeout)
+        _started(fin, ci, b, req, t)
         hist_wait[b, hist_bin(w)] += 1
         return
 

@@ -18,7 +18,7 @@ import pandas as pd
 from . import outputs as _outputs
 from ._state import _HIST_EDGES, HIST_BINS, HIST_MIN_EXP, HIST_PER_DECADE
 
-__all__ = ["ReplayResult", "TimeSeries", "hist_quantile", "hist_edges", "whole_numbers"]
+__all__ = ["ReplayResult", "RequestOutcomes", "TimeSeries", "hist_quantile", "hist_edges", "whole_numbers"]
 
 
 def hist_edges() -> np.ndarray:
@@ -178,6 +178,8 @@ class ReplayResult:
     latency_hist, wait_hist : ndarray, shape (B, bins)
         Histograms of the end-to-end time of completed requests, and of the waiting time
         of every request that started executing (including those that then timed out).
+    outcomes : RequestOutcomes or None
+        Every request's start on a pod, end and status, for a replay with ``record=True``.
     """
 
     spec: object
@@ -195,6 +197,7 @@ class ReplayResult:
     invocation: object = None  #: asynchronous invocation outcomes (autoscale.invocation.AsyncOutcome), if any
     pods_total: np.ndarray | None = None  #: live pods of the whole batch at the end of each second
     load: object = None  #: what closed-loop clients observed (autoscale.workload.LoadOutcome), if any
+    outcomes: object = None  #: every request's start, end and status (RequestOutcomes), for ``record=True``
 
     @property
     def configs(self):
@@ -241,3 +244,103 @@ class ReplayResult:
         if self.timeseries is None:
             raise ValueError("this result has no time series: replay with timeseries=True")
         return timeline(self, config=config, ax=ax)
+
+
+#: Status codes of :class:`RequestOutcomes` (0: still in the system when the replay ended).
+STATUS_OK, STATUS_503, STATUS_504, STATUS_IN_FLIGHT = 200, 503, 504, 0
+
+
+@dataclass(eq=False)
+class RequestOutcomes:
+    """What happened to every request of a recorded replay (``replay(..., record=True)``).
+
+    Attributes
+    ----------
+    arrivals : ndarray, shape (n,)
+        Arrival time of each request, seconds.
+    start : ndarray, shape (B, n)
+        When each request started executing on a pod, per configuration, seconds (NaN: it never did).
+    end : ndarray, shape (B, n)
+        When it was answered, seconds (NaN: still in the system when the replay ended).
+    status : ndarray of int, shape (B, n)
+        200 completed, 503 or 504; 0 still in the system at the end.
+
+    Examples
+    --------
+    >>> from autoscale import KPAConfig, replay
+    >>> from autoscale.trace import synthetic
+    >>> trace = synthetic.poisson(rate=2.0, duration=30.0, service=synthetic.constant(0.2), seed=1)
+    >>> r = replay(trace, KPAConfig(container_concurrency=1), record=True)
+    >>> int((r.outcomes.status[0] == 200).sum()) == int(r.summary["completed"].iloc[0])
+    True
+    """
+
+    arrivals: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    status: np.ndarray
+
+    def __len__(self) -> int:
+        return self.arrivals.size
+
+    @property
+    def latency(self) -> np.ndarray:
+        """End-to-end time of each completed request, seconds, shape (B, n); NaN for the others."""
+        return np.where(self.status == STATUS_OK, self.end - self.arrivals, np.nan)
+
+    @property
+    def wait(self) -> np.ndarray:
+        """Time from arrival to the start on a pod, seconds, shape (B, n); NaN for requests that never started."""
+        return self.start - self.arrivals
+
+    def counts(self) -> pd.DataFrame:
+        """Requests per outcome, one row per configuration (the summary's columns of the same names)."""
+        s = self.status
+        return pd.DataFrame({
+            "config": np.arange(s.shape[0]), "requests": np.full(s.shape[0], s.shape[1]),
+            "completed": (s == STATUS_OK).sum(axis=1), "status_503": (s == STATUS_503).sum(axis=1),
+            "status_504": (s == STATUS_504).sum(axis=1), "in_flight": (s == STATUS_IN_FLIGHT).sum(axis=1),
+        })
+
+    def frame(self, config: int = 0) -> pd.DataFrame:
+        """One row per request of configuration ``config``: arrival, start, end (s), status, latency and wait (s)."""
+        return pd.DataFrame({
+            "arrival_s": self.arrivals, "start_s": self.start[config], "end_s": self.end[config],
+            "status": self.status[config], "latency_s": self.latency[config], "wait_s": self.wait[config],
+        }, index=pd.RangeIndex(len(self), name="request"))
+
+
+class _Recorder:
+    """Reads the data plane's finish buffer after every second of a recorded replay.
+
+    With one trace shared by the batch, a row per configuration; with one stream per
+    configuration (``shared=False``), a single row: every request by its place in the streams.
+    """
+
+    _STATUS = np.array([STATUS_OK, STATUS_503, STATUS_504])
+
+    def __init__(self, arrivals: np.ndarray, batch: int, shared: bool = True) -> None:
+        n = arrivals.size
+        rows = batch if shared else 1
+        self.batch, self.shared = batch, shared
+        self.arrivals = np.asarray(arrivals, dtype=np.float64).copy()
+        self.start = np.full((rows, n), np.nan)
+        self.end = np.full((rows, n), np.nan)
+        self.status = np.zeros((rows, n), dtype=np.int64)
+
+    def collect(self, dp) -> None:
+        for row in range(self.batch):
+            done = dp.finished(row)
+            if not done.size:
+                continue
+            b = row if self.shared else 0
+            ids = done[:, 0].astype(np.int64)
+            codes = done[:, 1].astype(np.int64)
+            began = codes == 3
+            self.start[b, ids[began]] = done[began, 2]
+            ended = ~began
+            self.end[b, ids[ended]] = done[ended, 2]
+            self.status[b, ids[ended]] = self._STATUS[codes[ended]]
+
+    def result(self) -> RequestOutcomes:
+        return RequestOutcomes(arrivals=self.arrivals, start=self.start, end=self.end, status=self.status)

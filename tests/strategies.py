@@ -19,6 +19,7 @@ __all__ = [
     "TBCS",
     "bursty_arrivals",
     "configs",
+    "fixed_pool_chains",
     "sparse_traces",
     "make_trace",
     "platforms",
@@ -134,3 +135,28 @@ def platforms(draw) -> Platform:
         cs = ColdStart.empirical(draw(st.lists(st.floats(1.0, 6.0), min_size=1, max_size=5)))
     return Platform(cold_start=cs, mode_switch_delay=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])),
                     activators=draw(st.sampled_from([1, 1, 2, 3])))
+
+
+@st.composite
+def fixed_pool_chains(draw, max_services: int = 4):
+    """A small DAG of services, each a fixed pool of single-slot pods, for the chain's event simulation.
+
+    Returns ``(names, pods, own, calls)``: service names (the first is the entry), pods per
+    service, each callee's constant service time (s), and per caller its calls
+    ``(callee, at, delay)`` in order of ``at``; every callee comes after its callers in ``names``.
+    """
+    k = draw(st.integers(min_value=2, max_value=max_services))
+    names = [f"s{i}" for i in range(k)]
+    pods = {n: draw(st.integers(min_value=1, max_value=3)) for n in names}
+    own = {n: draw(st.floats(min_value=0.01, max_value=0.3)) for n in names[1:]}
+    fractions = st.floats(min_value=0.0, max_value=1.0)
+    delays = st.sampled_from((0.0, 0.001, 0.02))
+    calls = {}
+    for j in range(1, k):
+        # Every service but the entry has at least one caller before it.
+        callers = draw(st.sets(st.integers(min_value=0, max_value=j - 1), min_size=1, max_size=2))
+        for i in sorted(callers):
+            calls.setdefault(names[i], []).append((names[j], draw(fractions), draw(delays)))
+    for steps in calls.values():
+        steps.sort(key=lambda c: c[1])
+    return names, pods, own, calls

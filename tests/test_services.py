@@ -235,3 +235,27 @@ def test_cli_route_file(tmp_path, capsys):
     route.write_text("revisions:\n  v1: {}\ntraffic:\n  - {revisionName: v1, percent: 99}\n")
     assert main(["run", "--trace", str(path), "--route", str(route)]) == 2
     assert "100" in capsys.readouterr().err
+
+
+def test_async_attempt_table_holds_the_attempts_in_flight_not_every_attempt():
+    """Ten minutes at 5 req/s through a dispatcher of three: the table of attempts stays as
+    small as the attempts queued or in flight at once, while the run makes 3,000 of them."""
+    trace = synthetic.poisson(rate=5.0, duration=600.0, service=synthetic.constant(0.1), seed=5)
+    cfg = KPAConfig(container_concurrency=10)
+    alone = replay(trace, cfg, policy=Fixed(replicas=2), platform=COLD, invocation=Async(concurrency=3))
+    s = alone.summary.iloc[0]
+    assert s["async_completed"] == len(trace) and s["requests"] == len(trace)
+    # At a feed, at most: three in flight, the second's arrivals, and what queued while
+    # the pods started (the first 2 s).
+    per_second = np.bincount(trace.arrivals.astype(int))
+    bound = 3 + int(per_second.max()) + int(per_second[:3].sum())
+    assert alone.invocation.attempt_slots <= bound < len(trace) // 20
+    # Ids reused across the configurations of a batch change no result.
+    configs = [cfg, KPAConfig(container_concurrency=1, timeout_seconds=2), cfg]
+    batch = replay(trace, configs, policy=Fixed(replicas=2), platform=COLD,
+                   invocation=Async(concurrency=3, retries=2)).summary
+    for k, c in enumerate(configs):
+        one = replay(trace, c, policy=Fixed(replicas=2), platform=COLD,
+                     invocation=Async(concurrency=3, retries=2)).summary.iloc[0]
+        columns = one.index.drop("config")
+        pd.testing.assert_series_equal(batch.iloc[k][columns], one[columns], check_names=False)
