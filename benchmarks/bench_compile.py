@@ -12,6 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+import autoscale
+
+#: The folder holding the package this process imports: the child runs there, so that a
+#: worktree measured with ``PYTHONPATH`` compiles its own code (``-c`` puts the current
+#: folder first on ``sys.path``).
+ROOT = Path(autoscale.__file__).resolve().parents[1]
 
 KPA = ("from autoscale import KPAConfig, replay; from autoscale.trace import synthetic;"
        "replay(synthetic.poisson(rate=1.0, duration=5.0, seed=1), KPAConfig())")
@@ -23,7 +31,7 @@ ALL = ("from autoscale import KPAConfig, replay; from autoscale.policies import 
 def timed(code: str, cache: str) -> float:
     env = {**os.environ, "AUTOSCALE_CACHE_DIR": cache}
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, cwd=ROOT)
     return time.perf_counter() - t0
 
 
