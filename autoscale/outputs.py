@@ -47,7 +47,7 @@ __all__ = [
 #: Percentiles reported in the summary (as fractions).
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
 
-# -- how an output prints on the terminal (autoscale._cli.table.format_table) ---------------
+# -- what kind of number an output is (how the report, the scenario rows and the terminal print it) --
 #: Whole numbers as integers (an average of counts, over seeds, keeps its decimals).
 COUNT = "count"
 #: Seconds in fixed point: ``digits`` significant digits of the column's largest value.
@@ -82,8 +82,9 @@ SERVICE_RULES = (SUM, MEAN, WEIGHTED_MEAN, MAX, HISTOGRAM, PEAK_OF_TOTAL, TOTAL_
 #: averaged, or, for percentiles, never averaged (the cell shows the largest).
 SEED_RULES = (MEAN, MAX)
 
-#: The tables that produce outputs: a replay's summary, and a scenario's rows (counted on its timelines).
-TABLES = ("summary", "scenario")
+#: The tables that produce outputs: a replay's summary, a scenario's rows (counted on its timelines), and
+#: a chain of functions' row per service (:attr:`autoscale.chains.ChainResult.summary`).
+TABLES = ("summary", "scenario", "chain")
 
 #: The views an output can be shown in, and what each is.
 VIEWS = {
@@ -96,6 +97,7 @@ VIEWS = {
     "scenario": "autoscale scenario's table, a row per variant",
     "scenario_rows": "the replay's outputs a scenario's rows carry",
     "report": "the main tables of an HTML report",
+    "chain": "autoscale chain's table, a row per service of the chain",
 }
 
 #: The per-configuration counters a replay hands its summary (the engine's and the reference's).
@@ -131,7 +133,11 @@ class Output:
         How the runs sharing a heatmap's cell combine: ``"mean"``, or ``"max"`` for an
         output that never averages (a percentile must say ``"max"``).
     prints : str
-        How the terminal prints it: ``"count"``, ``"seconds"``, ``"fraction"`` or ``"number"``.
+        What kind of number it is: ``"count"``, ``"seconds"``, ``"fraction"`` or ``"number"``.
+        A count prints as an integer in the HTML report and a scenario's rows even where a
+        missing value made its column float; the terminal prints every column of whole
+        numbers as integers, counts or not, and every other one in fixed point with
+        ``digits``.
     digits : int
         Significant digits of the column's largest value when it is not whole, in [1, 8].
     views : tuple of (view, rank)
@@ -252,6 +258,13 @@ class Registry:
         for o in self.outputs:
             if o.of is not None and o.of not in self.by_column:
                 raise ConfigError(f"output {o.column}: of = {o.of!r}, which is no output")
+        ranks = {}  # a view's non-zero ranks are its order: two outputs at one rank would print in either
+        for o in self.outputs:
+            for view, rank in o.views:
+                if rank and (view, rank) in ranks:
+                    raise ConfigError(f"outputs {ranks[view, rank]} and {o.column} both have rank {rank} in view "
+                                      f"{view}: give each its own")
+                ranks[view, rank] = o.column
 
     def __iter__(self) -> Iterator[Output]:
         return iter(self.outputs)
@@ -360,32 +373,32 @@ def _wait(result):
 #: Every output, in the order of the summary's columns (tests/test_golden.py pins that order).
 OUTPUTS: tuple[Output, ...] = (
     Output("requests", "requests", "requests", "requests of the trace that arrived within the replay",
-           prints=COUNT, views=_views("run", "report", "many", cluster=1, scenario=1, scenario_rows=1),
+           prints=COUNT, views=_views("run", "report", "many", cluster=1, scenario=1, scenario_rows=1, chain=1),
            value=_counter("requests")),
     Output("completed", "requests", "completed requests", "requests answered by a pod (200)",
-           prints=COUNT, views=_views("run", "report", "many", cluster=2, scenario_rows=2),
+           prints=COUNT, views=_views("run", "report", "many", cluster=2, scenario_rows=2, chain=2),
            value=_counter("completed")),
     Output("status_503", "requests", "503 responses", "requests refused: the queue-proxy's queue or the activator full",
-           prints=COUNT, views=_views("run", "report", "many", compare=4, cluster=3, scenario_rows=3),
+           prints=COUNT, views=_views("run", "report", "many", compare=4, cluster=3, scenario_rows=3, chain=3),
            value=_counter("status_503")),
     Output("status_504", "requests", "504 responses", "requests that outlived the revision timeout",
-           prints=COUNT, views=_views("run", "report", "many", compare=5, cluster=4, scenario_rows=4),
+           prints=COUNT, views=_views("run", "report", "many", compare=5, cluster=4, scenario_rows=4, chain=4),
            value=_counter("status_504")),
     Output("in_flight", "requests", "requests in flight at the end",
            "requests still in the system when the replay ends",
            prints=COUNT, views=_views(cluster=5), value=_in_flight),
     *_time("latency", "latency", _latency, _counter("latency_max"), ("p50", "p90", "p99", "p999"), {
-        "p50": _views("run", "report", "many", compare=1, scenario=2, scenario_rows=5),
+        "p50": _views("run", "report", "many", compare=1, scenario=2, scenario_rows=5, chain=6),
         "p90": _views(scenario_rows=6),
-        "p99": _views("run", "report", "many", compare=2, scenario=3, scenario_rows=7)}),
+        "p99": _views("run", "report", "many", compare=2, scenario=3, scenario_rows=7, chain=7)}),
     *_time("wait", "waiting time", _wait, _counter("wait_max"), ("p50", "p90", "p99", "p999"),
            {"p99": _views("run", "report")}),
     Output("cold_start_delayed", "requests", "requests delayed by a cold start",
            "requests that arrived with no ready pod (or no instance with room) and waited for one to start",
-           prints=COUNT, views=_views("run", "report", "many", compare=3, cluster=6, scenario=4, scenario_rows=8),
+           prints=COUNT, views=_views("run", "report", "many", compare=3, cluster=6, scenario=4, scenario_rows=8, chain=8),
            value=_counter("cold_start_delayed")),
     Output("pod_seconds", "pod·s", "pod-seconds", "pod time from creation to termination",
-           views=_views("run", "report", "many", compare=6, cluster=7, scenario=5, scenario_rows=9),
+           views=_views("run", "report", "many", compare=6, cluster=7, scenario=5, scenario_rows=9, chain=9),
            value=_counter("pod_seconds")),
     Output("mean_pods", "pods", "mean pods", "pod-seconds over the simulated seconds",
            services=TOTAL_OVER_TIME, of="pod_seconds", views=_views("run", "report", compare=8, cluster=14,
@@ -393,7 +406,7 @@ OUTPUTS: tuple[Output, ...] = (
            value=lambda result: result.counters["pod_seconds"] / result.duration),
     Output("peak_pods", "pods", "peak pods", "the most pods alive at once",
            services=PEAK_OF_TOTAL, prints=COUNT,
-           views=_views("run", "report", "many", compare=9, cluster=13, scenario=6, scenario_rows=12),
+           views=_views("run", "report", "many", compare=9, cluster=13, scenario=6, scenario_rows=12, chain=10),
            value=_counter("peak_pods")),
     Output("idle_pod_seconds", "pod·s", "idle pod-seconds",
            "pod time with no request executing, starting pods included",
@@ -449,6 +462,10 @@ OUTPUTS: tuple[Output, ...] = (
     Output("largest_fall", "fraction", "largest fall of ready pods",
            "the largest fraction of the ready pods lost from one second to the next",
            services=MAX, prints=FRACTION, table="scenario", views=_views(scenario=10)),
+    # A chain of functions' row per service (autoscale.chains).
+    Output("failed_downstream", "requests", "requests failed downstream",
+           "requests the service answered with a callee's 503 or 504 (counted in its completed requests)",
+           prints=COUNT, table="chain", views=_views(chain=5)),
 )
 
 #: The registry every table, plot and report reads (when it runs, so a replaced registry is read).

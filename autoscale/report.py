@@ -90,9 +90,13 @@ def _number(v) -> str:
 
 
 def _frame_html(frame: pd.DataFrame) -> str:
-    # Counts print as integers (autoscale.outputs), also in a column that a missing value made float.
-    counts = {c: whole_numbers(frame[c]) for c in frame.columns
-              if (o := _outputs.lookup(c)) is not None and o.prints == _outputs.COUNT}
+    # Counts print as integers (autoscale.outputs), also in a column that a missing value made float;
+    # a missing count prints as an empty cell (to_html's na_rep does not reach pandas' NA of Int64).
+    counts = {}
+    for c in frame.columns:
+        if (o := _outputs.lookup(c)) is not None and o.prints == _outputs.COUNT:
+            col = whole_numbers(frame[c])
+            counts[c] = col.astype(object).where(col.notna(), "") if col.isna().any() else col
     if counts:
         frame = frame.assign(**counts)
     body = frame.to_html(index=False, border=0, na_rep="", float_format=_number, escape=True)

@@ -212,7 +212,7 @@ class ReplayResult:
         # The columns gathered first and framed once: a frame grown a column at a time
         # copies its blocks at every step (a third of a light sweep's time per replay).
         columns = {"config": np.arange(len(self)), "policy": np.full(len(self), self.policy, dtype=object)}
-        columns.update((k, keys[k].to_numpy()) for k in keys.columns)
+        columns.update((k, keys[k].array) for k in keys.columns)  # a key missing from a row stays Int64
         for o in _outputs.REGISTRY:  # read when the summary is made: every output of a replay, in order
             if o.table == "summary":
                 value = o.compute(self)

@@ -51,6 +51,8 @@ VIEWS_BEFORE = {
     "scenario_rows": ("requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p90_s",
                       "latency_p99_s", "cold_start_delayed", "pod_seconds", "idle_pod_seconds", "mean_pods",
                       "peak_pods", "scale_from_zero", "panic_fraction", "activator_fraction"),
+    "chain": ("requests", "completed", "status_503", "status_504", "failed_downstream", "latency_p50_s",
+              "latency_p99_s", "cold_start_delayed", "pod_seconds", "peak_pods"),
     "report": ("requests", "completed", "status_503", "status_504", "latency_p50_s", "latency_p99_s", "wait_p99_s",
                "cold_start_delayed", "pod_seconds", "mean_pods", "peak_pods", "idle_pod_seconds", "panic_fraction",
                "activator_fraction"),
@@ -328,6 +330,37 @@ def test_the_registry_refuses_bad_definitions():
         outputs.Registry(["requests"])
     with pytest.raises(ConfigError, match="of = 'nothing'"):
         outputs.REGISTRY.with_outputs(dataclasses.replace(ANSWER, services=outputs.TOTAL_OVER_TIME, of="nothing"))
+    with pytest.raises(ConfigError, match="outputs latency_p50_s and answer both have rank 1 in view compare"):
+        outputs.REGISTRY.with_outputs(dataclasses.replace(ANSWER, views=(("compare", 1),)))
+
+
+def test_a_chain_row_carries_the_chain_view_and_its_own_outputs():
+    from autoscale import ColdStart, Platform
+    from autoscale.chains import Call, Chain, Service, replay_chain
+
+    entry = synthetic.poisson(rate=2.0, duration=20.0, service=synthetic.constant(0.1), seed=3)
+    chain = Chain(services=[Service("a", KPAConfig(container_concurrency=1), platform=Platform(
+        cold_start=ColdStart.constant(1.0))), Service("b", KPAConfig(container_concurrency=1), service_time=0.2)],
+        calls=[Call("a", "b", at=0.5)], entry="a")
+    summary = replay_chain(chain, entry).summary
+    assert set(outputs.shown("chain")) <= set(summary.columns)
+    assert set(outputs.columns("chain")) == {"failed_downstream"}
+    assert summary["failed_downstream"].dtype == np.int64
+
+
+def test_a_report_leaves_a_missing_count_empty(trace):
+    from autoscale import report
+
+    cmp = compare(trace, ["kpa"], CONFIGS[0], duration=60, invocations=("sync", "async"), invocation=Async())
+    page = report.render(cmp)
+    assert "&lt;NA&gt;" not in page and "<NA>" not in page
+    assert "async_completed" in page
+
+
+def test_a_key_missing_from_some_configurations_stays_whole_in_the_summary(trace):
+    summary = replay(trace, [KPAConfig(), KPAConfig(target=50.0)], duration=30).summary
+    assert str(summary["target"].dtype) == "Int64"
+    assert summary["target"].tolist()[1] == 50 and summary["target"].isna().tolist() == [True, False]
 
 
 @pytest.mark.parametrize("change, message", [

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import outputs
 from .options import figure, seconds, whole
 from .table import format_table
 
@@ -21,9 +22,6 @@ The file names the entry's trace, the services (configuration, cold start, servi
 their synchronous calls and their destinations; see autoscale.chains.load_chain.
 """
 
-#: The columns of the per-service table printed on the terminal (summary.csv of --out has them all).
-_SHOWN = ("service", "role", "requests", "completed", "status_503", "status_504", "failed_downstream",
-          "latency_p50_s", "latency_p99_s", "cold_start_delayed", "pod_seconds", "peak_pods")
 
 
 def register(subparsers) -> None:
@@ -57,7 +55,7 @@ def run(args) -> int:
     loaded = load_chain(args.file)
     result = loaded.replay(seed=args.seed, duration=args.duration, timeseries=args.plot is not None)
     summary = result.summary
-    shown = list(_SHOWN)
+    shown = ["service", "role", *outputs.shown("chain")]  # summary.csv of --out has every column
     if result.batch > 1:
         # A batch: the configuration's index and the keys that vary, after the role.
         cols = list(summary.columns)
