@@ -304,12 +304,14 @@ def _topological(names: list[str], out: dict[str, list[str]]) -> tuple[str, ...]
                 ready.sort(key=names.index)
     if len(order) < len(names):
         left = [n for n in names if n not in order]
-        # Walk the remaining graph until a service repeats: that walk is a cycle.
+        # Every service left has a caller or source among those left (else Kahn's order would have taken
+        # it): walk back along those edges until a service repeats, and that walk, reversed, is a cycle.
         path, n = [], left[0]
         while n not in path:
             path.append(n)
-            n = next(b for b in out[n] if b in left)
-        cycle = path[path.index(n):] + [n]
+            n = next(a for a in left if n in out[a])
+        back = path[path.index(n):] + [n]
+        cycle = back[::-1]
         raise ConfigError(f"chain: calls and destinations form a cycle {' -> '.join(cycle)}; a chain must be "
                           f"acyclic")
     return tuple(order)
@@ -418,7 +420,11 @@ def _arrivals(v: _Visit, visits: list[_Visit]) -> None:
         reached, send = parent.sends[v.index]
         sent = parent.start + send
         end = np.where(np.isnan(parent.end), np.inf, parent.end)
-        v.present = parent.present & ~np.isnan(parent.start) & reached & (sent < end)
+        # A parent that completed made every call it reached (the last may be sent at its very end: a
+        # callee's 503 on arrival over a network of no delay); one cut short by its timeout made those
+        # sent before its end.
+        made = (parent.status == _OK) | (sent < end)
+        v.present = parent.present & ~np.isnan(parent.start) & reached & made
         v.arrival = np.where(v.present, sent + edge.delay, np.nan)
     else:
         ok, fail = _answered(parent)
@@ -590,7 +596,7 @@ def replay_chain(
     duration : float, optional
         Seconds every service replays; by default until every request of every service
         has been answered (the last entry arrival plus the revision timeouts and delays
-        along the longest path).
+        along the longest path); entry requests arriving at or after it are not replayed.
     timeseries, max_points
         Keep each service's time series, as for :func:`autoscale.replay` (for :meth:`ChainResult.plot`).
     max_sweeps : int
@@ -617,13 +623,19 @@ def replay_chain(
     if missing:
         raise ConfigError(f"service {missing[0]}: service_time missing; every service but the entry needs one")
     arrivals = np.asarray(trace.arrivals, dtype=np.float64)
+    entry_own = np.asarray(trace.durations, dtype=np.float64)
+    if duration is not None:
+        # The entry requests the replay sees: those arriving before its end, as a replay's summary counts them.
+        t_end = simulated_seconds(None, duration)
+        kept = arrivals < t_end
+        arrivals, entry_own = arrivals[kept], entry_own[kept]
     n, batch = arrivals.size, chain.batch
     shape = (batch, n)
     names = [s.name for s in chain.services]
     visits = _unroll(chain)
     for v in visits:
         if v.parent < 0:
-            v.own = np.asarray(trace.durations, dtype=np.float64).copy()
+            v.own = entry_own.copy()
             v.present = np.ones(shape, dtype=bool)
             v.arrival = np.broadcast_to(arrivals, shape).copy()
         else:
@@ -635,8 +647,8 @@ def replay_chain(
         v.status = np.zeros(shape, dtype=np.int64)
         v.failed = np.zeros(shape, dtype=np.int64)
         v.origin = np.full(shape, -1, dtype=np.int64)
-    t_end = _horizon(chain, visits, float(arrivals.max()) if n else 0.0) if duration is None \
-        else simulated_seconds(None, duration)
+    if duration is None:
+        t_end = _horizon(chain, visits, float(arrivals.max()) if n else 0.0)
     by_service = {name: [v for v in visits if v.service == name] for name in chain.order}
     configs = {s.name: list(s.configs) * (batch if len(s.configs) == 1 else 1) for s in chain.services}
     last: dict[str, list] = {}
@@ -694,7 +706,8 @@ def replay_chain(
     if not converged:
         raise ChainConvergenceError(f"chain entered at {chain.entry}: the services' requests still changed after "
                                     f"{sweeps} sweeps (max_sweeps = {max_sweeps}); the calls did not reach a fixed "
-                                    f"point", sweeps=sweeps)
+                                    f"point: allow more sweeps (max_sweeps=), or see docs/model.md, chains and "
+                                    f"destinations, on when they need not", sweeps=sweeps)
     frames = [_end_to_end(visits[0], arrivals, names, b) for b in range(batch)]
     if batch == 1:
         e2e = frames[0]
@@ -737,7 +750,8 @@ def _seconds_value(value, where: str, label: str) -> float:
     try:
         return parse_seconds(value, where) if isinstance(value, str) else float(value)
     except (ConfigError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{label}: {where}: {exc}") from None
+        text = str(exc)
+        raise ConfigError(f"{label}: {text}" if text.startswith(where) else f"{label}: {where}: {text}") from None
 
 
 def _distribution(value, where: str, label: str) -> DurationDistribution:
@@ -750,7 +764,8 @@ def _distribution(value, where: str, label: str) -> DurationDistribution:
         if not isinstance(value, bool) and isinstance(value, (int, float)):
             return Constant(float(value))
     except (ConfigError, TraceError) as exc:
-        raise ConfigError(f"{label}: {where}: {exc}") from None
+        text = str(exc)
+        raise ConfigError(f"{label}: {text}" if text.startswith(where) else f"{label}: {where}: {text}") from None
     raise ConfigError(f"{label}: {where} = {value!r}, must be {SPEC_SYNTAX}")
 
 
@@ -805,7 +820,10 @@ def _service_from(name, raw, label: str) -> Service:
 
     where = f"services.{name}"
     raw = {} if raw is None else _mapping(raw, where, label, SERVICE_KEYS)
-    raw_config = raw.get("config") or {}
+    raw_config = raw.get("config", {})
+    if raw_config is None:
+        raise ConfigError(f"{label}: {where}.config is empty; give a mapping of config-autoscaler keys (or "
+                          f"leave the key out for Knative's defaults)")
     listed = isinstance(raw_config, list)
     configs = []
     for i, keys in enumerate(raw_config if listed else [raw_config]):
@@ -831,6 +849,11 @@ def _service_from(name, raw, label: str) -> Service:
     policy = raw.get("policy")
     if policy is not None and not isinstance(policy, str):
         raise ConfigError(f"{label}: {where}.policy = {policy!r}, must be a policy name such as kpa")
+    if policy is not None:
+        from .policies import names as policy_names
+
+        if policy not in policy_names():
+            raise ConfigError(f"{label}: {where}.policy = {policy!r}, must be one of {', '.join(policy_names())}")
     try:
         return Service(str(name), config=config, service_time=service_time, platform=platform, policy=policy)
     except (ConfigError, TypeError) as exc:
@@ -878,7 +901,8 @@ def load_chain(path) -> ChainFile:
         services:
           frontend: {cold-start: 1s, config: {container-concurrency: 10}}
           auth: {cold-start: 3s, service-time: 50ms}
-          db: {cold-start: 5s, service-time: lognormal:20ms,0.5, policy: kpa}
+          db: {cold-start: 5s, service-time: "lognormal:20ms,0.5", policy: kpa}
+          audit: {service-time: 10ms}
         calls:                   # synchronous: the caller holds its slot until the answer
           - {from: frontend, to: auth, at: 0.5, delay: 2ms}
           - {from: auth, to: db, at: 0.5}
@@ -913,6 +937,13 @@ def load_chain(path) -> ChainFile:
         raise ConfigError(f"{label}: services must be a non-empty mapping of name -> service, such as "
                           f"{{frontend: {{cold-start: 1s}}}}")
     built = [_service_from(name, raw, label) for name, raw in services.items()]
+    for s in built:
+        if s.name == str(data["entry"]) and s.service_time is not None:
+            raise ConfigError(f"{label}: services.{s.name}.service-time: the entry's service times are the "
+                              f"trace's durations; leave it out (the trace's own service-time sets them)")
+        if s.name != str(data["entry"]) and s.service_time is None:
+            raise ConfigError(f"{label}: services.{s.name}.service-time: missing; every service but the entry "
+                              f"needs one (a duration such as 50ms, or exponential:50ms, lognormal:20ms,0.5)")
     calls = _edges_from(data.get("calls"), "calls", label, CALL_KEYS,
                         lambda item, kw: Call(item["from"], item["to"], at=item.get("at", 0.5), **kw))
     dests = _edges_from(data.get("destinations"), "destinations", label, DESTINATION_KEYS,

@@ -569,7 +569,7 @@ def run(
         policy=policy.name,
         policy_params=dict(policy.params()),
         load=client_arrays.outcome(float(t_end)) if clients else None,
-        outcomes=recorder.result() if recorder is not None else None,
+        outcomes=recorder.result(t_end) if recorder is not None else None,
     )
 
 

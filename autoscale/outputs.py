@@ -388,9 +388,9 @@ OUTPUTS: tuple[Output, ...] = (
            "requests still in the system when the replay ends",
            prints=COUNT, views=_views(cluster=5), value=_in_flight),
     *_time("latency", "latency", _latency, _counter("latency_max"), ("p50", "p90", "p99", "p999"), {
-        "p50": _views("run", "report", "many", compare=1, scenario=2, scenario_rows=5, chain=6),
+        "p50": _views("run", "report", "many", compare=1, scenario=2, scenario_rows=5),
         "p90": _views(scenario_rows=6),
-        "p99": _views("run", "report", "many", compare=2, scenario=3, scenario_rows=7, chain=7)}),
+        "p99": _views("run", "report", "many", compare=2, scenario=3, scenario_rows=7)}),
     *_time("wait", "waiting time", _wait, _counter("wait_max"), ("p50", "p90", "p99", "p999"),
            {"p99": _views("run", "report")}),
     Output("cold_start_delayed", "requests", "requests delayed by a cold start",

@@ -263,7 +263,10 @@ class RequestOutcomes:
     end : ndarray, shape (B, n)
         When it was answered, seconds (NaN: still in the system when the replay ended).
     status : ndarray of int, shape (B, n)
-        200 completed, 503 or 504; 0 still in the system at the end.
+        200 completed, 503 or 504; 0 still in the system at the end, or arriving after it
+        (:attr:`arrived`).
+    duration : float
+        Where the replay ended, seconds: a request arriving at or after it was not replayed.
 
     Examples
     --------
@@ -279,9 +282,15 @@ class RequestOutcomes:
     start: np.ndarray
     end: np.ndarray
     status: np.ndarray
+    duration: float = math.inf
 
     def __len__(self) -> int:
         return self.arrivals.size
+
+    @property
+    def arrived(self) -> np.ndarray:
+        """Whether each request arrived before the replay ended, shape (n,): the requests the replay saw."""
+        return self.arrivals < self.duration
 
     @property
     def latency(self) -> np.ndarray:
@@ -294,12 +303,14 @@ class RequestOutcomes:
         return self.start - self.arrivals
 
     def counts(self) -> pd.DataFrame:
-        """Requests per outcome, one row per configuration (the summary's columns of the same names)."""
-        s = self.status
+        """Requests per outcome, one row per configuration (the summary's columns of the same names):
+        the requests that arrived before the replay ended."""
+        s, arrived = self.status, self.arrived
         return pd.DataFrame({
-            "config": np.arange(s.shape[0]), "requests": np.full(s.shape[0], s.shape[1]),
+            "config": np.arange(s.shape[0]), "requests": np.full(s.shape[0], int(arrived.sum())),
             "completed": (s == STATUS_OK).sum(axis=1), "status_503": (s == STATUS_503).sum(axis=1),
-            "status_504": (s == STATUS_504).sum(axis=1), "in_flight": (s == STATUS_IN_FLIGHT).sum(axis=1),
+            "status_504": (s == STATUS_504).sum(axis=1),
+            "in_flight": ((s == STATUS_IN_FLIGHT) & arrived).sum(axis=1),
         })
 
     def frame(self, config: int = 0) -> pd.DataFrame:
@@ -342,5 +353,6 @@ class _Recorder:
             self.end[b, ids[ended]] = done[ended, 2]
             self.status[b, ids[ended]] = self._STATUS[codes[ended]]
 
-    def result(self) -> RequestOutcomes:
-        return RequestOutcomes(arrivals=self.arrivals, start=self.start, end=self.end, status=self.status)
+    def result(self, duration: float) -> RequestOutcomes:
+        return RequestOutcomes(arrivals=self.arrivals, start=self.start, end=self.end, status=self.status,
+                               duration=float(duration))

@@ -327,7 +327,17 @@ def test_chain_file_replays_from_the_command_line(tmp_path, capsys):
     (lambda t: t.replace("synthetic: periodic", "synthetic: fractal"), "trace.synthetic = 'fractal'"),
     (lambda t: t.replace("container-concurrency: 4", "container-concurrency: -4"), "services.web.config"),
     (lambda t: t.replace("entry: web\n", ""), "entry: missing"),
-], ids=["key", "service", "service-key", "into-entry", "cycle", "at", "synthetic", "config", "missing"])
+    (lambda t: t.replace("api: {cold-start: 2s, service-time: 20ms,", "api: {cold-start: 2s,"),
+     r"services.api.service-time: missing"),
+    (lambda t: t.replace("api: {cold-start: 2s,", "api: {cold-start: 2s, policy: nosuch,"),
+     r"services.api.policy = 'nosuch', must be one of"),
+    (lambda t: t.replace("api: {cold-start: 2s,", "api: {config: null, cold-start: 2s,").replace(
+        ", config: {timeout-seconds: 30}}\n  audit", "}\n  audit", 1), r"services.api.config is empty"),
+    (lambda t: t.replace("api: {cold-start: 2s,", "api: {config: [], cold-start: 2s,").replace(
+        ", config: {timeout-seconds: 30}}\n  audit", "}\n  audit", 1), r"services.api.config: an empty list"),
+    (lambda t: t.replace("delay: 1ms}", "delay: soon}"), r"bad.yaml: calls\[0\].delay = "),
+], ids=["key", "service", "service-key", "into-entry", "cycle", "at", "synthetic", "config", "missing",
+        "service-time", "policy", "config-null", "config-empty", "delay"])
 def test_bad_chain_files_are_refused_naming_file_and_field(tmp_path, capsys, edit, message):
     path = tmp_path / "bad.yaml"
     path.write_text(edit(_FILE))
@@ -414,3 +424,64 @@ def test_any_small_dag_matches_the_event_simulation(dag, seed):
     expected = simulate_chain(trace.arrivals, trace.durations, names[0], pods, own, calls)
     assert (run.end_to_end["status"] == 200).all()
     np.testing.assert_allclose(run.end_to_end["end_s"].to_numpy(), expected, rtol=0, atol=1e-9)
+
+
+def test_a_callee_that_answers_503_on_arrival_fails_its_callers_and_converges():
+    # 30 requests at once into a callee of one pod with room for one: the rest are refused at
+    # arrival (latency 0), so with no network delay the caller answers at the very moment it calls.
+    trace = make_trace(np.full(30, 5.0), np.full(30, 0.2), name="burst")
+    front = Service("front", KPAConfig(min_scale=1), platform=INSTANT)
+    back = Service("back", KPAConfig(container_concurrency=1, target_burst_capacity=0, min_scale=1, max_scale=1),
+                   service_time=1.0, platform=INSTANT)
+    alone = replay(make_trace(np.full(30, 5.1), np.full(30, 1.0), name="back"), back.config, platform=INSTANT,
+                   duration=60.0).summary
+    result = replay_chain(Chain(services=[front, back], entry="front", calls=[Call("front", "back", at=0.5)]),
+                          trace, duration=60.0)
+    back_row = result.summary.set_index("service").loc["back"]
+    assert back_row["status_503"] == alone["status_503"].iloc[0] > 0
+    assert back_row["completed"] == 30 - back_row["status_503"]
+    e2e = result.end_to_end
+    assert (e2e["status"] == 503).sum() == back_row["status_503"]
+    assert set(e2e.loc[e2e["status"] == 503, "failed_at"]) == {"back"}
+    assert result.summary.set_index("service").loc["front", "failed_downstream"] == back_row["status_503"]
+
+
+def test_a_cycle_behind_a_service_defined_first_is_named():
+    services = [Service(n, service_time=None if n == "a" else 0.1) for n in ("a", "d", "b", "c")]
+    calls = [Call("a", "b"), Call("b", "c"), Call("c", "b"), Call("c", "d")]
+    with pytest.raises(ConfigError, match=r"cycle (b -> c -> b|c -> b -> c)"):
+        Chain(services=services, entry="a", calls=calls)
+
+
+def test_entry_requests_after_the_duration_are_not_replayed():
+    trace = synthetic.periodic(period=10.0, size=2, duration=60.0, service=synthetic.constant(0.1), seed=1)
+    chain = Chain(services=[Service("a", platform=INSTANT), Service("b", service_time=0.1, platform=INSTANT)],
+                  entry="a", calls=[Call("a", "b")])
+    result = replay_chain(chain, trace, duration=30.0)
+    arrived = int((trace.arrivals < 30.0).sum())
+    assert 0 < arrived < len(trace)
+    assert len(result.end_to_end) == arrived
+    assert result.summary.set_index("service").loc["a", "requests"] == arrived
+    assert (result.end_to_end["status"] == 200).sum() == arrived
+
+
+def test_recorded_outcomes_count_only_the_requests_the_replay_saw():
+    trace = synthetic.poisson(rate=2.0, duration=60.0, service=synthetic.constant(0.2), seed=4)
+    r = replay(trace, KPAConfig(), duration=30.0, record=True)
+    counts = r.outcomes.counts().drop(columns="config")
+    summary = r.summary[counts.columns]
+    pd.testing.assert_frame_equal(counts, summary, check_dtype=False)
+    assert r.outcomes.arrived.sum() < len(trace)
+
+
+def test_the_file_format_in_load_chains_docstring_loads(tmp_path):
+    import autoscale.chains as chains
+
+    doc = chains.load_chain.__doc__
+    block = doc.split("The file::\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = block.splitlines()
+    indent = min(len(x) - len(x.lstrip()) for x in lines if x.strip())
+    path = tmp_path / "doc.yaml"
+    path.write_text("\n".join(x[indent:] for x in lines) + "\n")
+    loaded = load_chain(path)
+    assert loaded.chain.order[0] == "frontend" and set(loaded.chain.order) == {"frontend", "auth", "db", "audit"}
