@@ -651,7 +651,7 @@ def replay_chain(
         t_end = _horizon(chain, visits, float(arrivals.max()) if n else 0.0)
     by_service = {name: [v for v in visits if v.service == name] for name in chain.order}
     configs = {s.name: list(s.configs) * (batch if len(s.configs) == 1 else 1) for s in chain.services}
-    last: dict[str, list] = {}
+    last: dict[str, tuple] = {}
     results: dict = {}
     sweeps = 0
     converged = False
@@ -674,11 +674,13 @@ def replay_chain(
                 rows.append(Requests(arr[order], dur[order]))
                 orders.append(order)
             before = last.get(name)
-            if before is not None and all(np.array_equal(p.arrivals, q.arrivals) and
-                                          np.array_equal(p.durations, q.durations) for p, q in zip(before, rows)):
-                continue  # the same requests: the same outcomes as the last replay
+            masks = [v.present.copy() for v in own_visits]  # which entry request each replayed request is
+            if before is not None and all(np.array_equal(p, q) for p, q in zip(before[1], masks)) and all(
+                    np.array_equal(p.arrivals, q.arrivals) and np.array_equal(p.durations, q.durations)
+                    for p, q in zip(before[0], rows)):
+                continue  # the same requests of the same entry requests: the same outcomes as the last replay
             changed = True
-            last[name] = rows
+            last[name] = (rows, masks)
             streams = Streams.per_row(rows, name=name)
             result = run(streams, KPASpec.from_configs(configs[name]), policy=service.policy,
                          platform=service.platform, seed=int(seed) + names.index(name), t_end=t_end,
