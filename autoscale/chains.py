@@ -164,7 +164,8 @@ class Call:
     def __post_init__(self) -> None:
         where = f"call {self.caller} -> {self.callee}"
         if isinstance(self.at, bool) or not isinstance(self.at, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{where}: at must be a number in [0, 1], got {type(self.at).__name__}")
+            raise TypeError(f"{where}: at = {self.at!r}, must be a number in [0, 1] (a fraction of the caller's "
+                            f"service time), not a {type(self.at).__name__}")
         if not (0.0 <= float(self.at) <= 1.0):
             raise ConfigError(f"{where}: at = {self.at}, must be in [0, 1] (a fraction of the caller's service time)")
         object.__setattr__(self, "at", float(self.at))

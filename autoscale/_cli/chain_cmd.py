@@ -74,7 +74,7 @@ def run(args) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         summary.to_csv(args.out / "summary.csv", index=False)
-        e2e.to_csv(args.out / "end_to_end.csv")
+        e2e.to_csv(args.out / "end_to_end.csv", index=result.batch == 1)  # a batch has config, request
         pct.to_csv(args.out / "percentiles.csv", index=False)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.plot is not None:
