@@ -878,11 +878,16 @@ def _plan(sweep: Sweep) -> _Plan:
 
 
 def _run_batch(trace, batch: _Batch, parallel: bool | None = None, recipe: _Recipe | None = None) -> str:
-    """Replay one batch; its outputs as CSV text, one row per run, the run key first.
+    """Replay one batch; its outputs as CSV text, one row per run, the run key first (what a Dask task returns).
 
     The batch's policy is built from ``recipe`` when given (on a Dask worker), else from
     this process's registry.
     """
+    return _batch_outputs(trace, batch, parallel, recipe).to_csv(index=False)  # floats' shortest round-trip repr
+
+
+def _batch_outputs(trace, batch: _Batch, parallel: bool | None = None, recipe: _Recipe | None = None) -> pd.DataFrame:
+    """Replay one batch; its outputs, one row per run, the run key first."""
     kw = {}
     if recipe is not None:
         kw["policy"] = recipe.build()
@@ -902,7 +907,7 @@ def _run_batch(trace, batch: _Batch, parallel: bool | None = None, recipe: _Reci
             rows = rows.set_index("config").loc[np.arange(len(batch.configs))]
             for col in rows.columns.drop("pool"):
                 outputs[f"load.{pool}.{col}"] = rows[col].to_numpy()
-    return outputs.to_csv(index=False)  # floats as their shortest round-tripping repr
+    return outputs
 
 
 # pandas before 3.1 parses floats exactly only with the round-trip converter (3.1 always does).
@@ -1307,7 +1312,7 @@ def _check_recipes(client, recipes: dict) -> None:
 
 def _run_local(plan: _Plan, todo: list[_Batch], on_done) -> None:
     for b in todo:
-        on_done(b, _run_batch(plan.sources[b.source].trace, b))
+        on_done(b, _batch_outputs(plan.sources[b.source].trace, b))
 
 
 def _run_dask(plan: _Plan, todo: list[_Batch], on_done, scheduler, workers) -> None:
@@ -1439,11 +1444,18 @@ def _execute(plan: _Plan, store: _Store | None, progress, scheduler, workers) ->
     frames = []
     shown = _progress.bar(total, "sweep", "runs", initial=done, progress=progress)
 
-    def on_done(batch: _Batch, text: str) -> None:
+    def on_done(batch: _Batch, result) -> None:
+        """A batch's outputs: CSV text (from a Dask worker) or a frame (replayed here)."""
         nonlocal done
-        if store is not None:
-            store.write(batch.key, text)
-        frames.append(_parse(text))
+        if store is None and isinstance(result, pd.DataFrame):
+            # Kept as replayed: the same values and types as the CSV round trip gives (the floats' shortest
+            # representations parse back exactly), without it.
+            frames.append(result)
+        else:
+            text = result if isinstance(result, str) else result.to_csv(index=False)
+            if store is not None:
+                store.write(batch.key, text)
+            frames.append(_parse(text))
         done += len(batch.cells)
         shown.set(done)
 

@@ -288,3 +288,24 @@ def test_dask_local_cluster_gives_exactly_the_local_table(trace, tmp_path):
         again = run_sweep(s, tmp_path, progress=False, scheduler=cluster)  # resumes: nothing to do
         assert again.attrs["sweep"]["replayed_batches"] == 0
         assert_frame_equal(again, local)
+
+
+def test_a_sweep_in_memory_gives_the_table_a_sweep_into_a_folder_gives(trace, tmp_path):
+    # In memory, a batch's outputs are kept as replayed; into a folder, they go through the CSV the
+    # folder keeps. Both tables are the same, value for value and type for type.
+    from autoscale.loadgen import parse, workload
+    from autoscale.trace import durations as d
+
+    clients = workload(parse("hey -c 3 -q 2 -z 20s http://x", service=d.exponential(0.1)))
+    sweeps = {
+        "grid": small(trace),
+        "policies": small(trace, axes=Grid({"container-concurrency": [1, 5]}),
+                          policies=("kpa", ("keepalive", {"keep_alive": 10.0}), "hpa")),
+        "clients beside a trace": Sweep(traces=[clients, trace], axes=Grid({"container-concurrency": [1, 5]}),
+                                        seeds=[0, 1], batch_size=1),
+    }
+    for name, sweep in sweeps.items():
+        kept = run_sweep(sweep, progress=False)
+        written = run_sweep(sweep, tmp_path / name.replace(" ", "-"), progress=False)
+        assert_frame_equal(kept, written, check_exact=True, obj=name)
+        assert list(kept.dtypes) == list(written.dtypes), name

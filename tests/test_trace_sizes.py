@@ -259,3 +259,24 @@ def test_python_replay_refuses_a_duration_that_cannot_fit():
     trace = synthetic.poisson(rate=1.0, duration=10.0, seed=1)
     with pytest.raises(TooLargeError, match="replay of .* over 1,000,000,000,000 s"):
         replay(trace, KPAConfig(), duration=1e12)
+
+
+def test_a_small_replay_is_not_measured_against_the_system_and_a_large_one_is(monkeypatch):
+    calls = []
+
+    def scarce():
+        calls.append(1)
+        return 10 * 10**6, "available"  # 10 MB free: an 8 MB limit
+
+    monkeypatch.setattr(sizes, "available_memory", scarce)
+    monkeypatch.delenv("AUTOSCALE_MAX_MEMORY", raising=False)
+    check_replay("replay", requests=1000, seconds=3600)  # a few hundred kB: below UNCHECKED_BYTES
+    assert calls == []
+    with pytest.raises(TooLargeError, match="8 MB"):
+        check_replay("replay", requests=10**6, seconds=86400)
+    assert calls == [1]
+    with pytest.raises(TooLargeError):  # a limit given is always applied
+        check_replay("replay", requests=1000, seconds=3600, max_memory="1k")
+    monkeypatch.setenv("AUTOSCALE_MAX_MEMORY", "1k")
+    with pytest.raises(TooLargeError):
+        check_replay("replay", requests=1000, seconds=3600)

@@ -76,6 +76,10 @@ CSV_BYTES_PER_FILE_BYTE = 20
 BYTES_PER_ROW = 2_000
 #: The environment variable that sets the memory limit.
 ENV_MAX_MEMORY = "AUTOSCALE_MAX_MEMORY"
+#: A replay (or sweep) that needs less than this is not measured against the system's memory when no
+#: limit is given: reading the system's figures costs more than such a replay's setup, and a machine with
+#: less than this free fails before any replay.
+UNCHECKED_BYTES = 32_000_000
 #: Share of the available memory used when no limit is given.
 DEFAULT_SHARE = 0.8
 #: Most configurations a batch or a sweep resolves: each takes 1-5 ms to resolve and
@@ -366,6 +370,8 @@ def check_replay(what: str, *, requests: int = 0, configurations: int = 1, secon
     """
     footprint = Footprint(requests=requests, configurations=configurations, seconds=seconds,
                           timeseries_points=timeseries_points, rows=rows)
+    if max_memory is None and footprint.bytes < UNCHECKED_BYTES and not os.environ.get(ENV_MAX_MEMORY):
+        return
     limit = memory_limit(max_memory)
     if footprint.bytes <= limit.bytes:
         return
