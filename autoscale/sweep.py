@@ -984,23 +984,30 @@ class _FolderLock:
     def acquire(self) -> None:
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-        for _ in range(5):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                seen, holder = self._read()
-                if not self._stale(holder):
-                    raise self._in_use(holder) from None
-                if self._take_over(seen):
-                    _log.warning("%s: taking over the lock of pid %s on %s since %s, which no longer runs",
-                                 self.path, holder["pid"], holder["host"], holder.get("since", "?"))
-                continue
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(json.dumps(me) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            self.held = True
-            return
+        # The lock appears whole or not at all: written to a file of this process, then linked in
+        # place (a link fails where the lock exists), so a sweep starting beside it never reads a
+        # lock half written.
+        mine = self.path.with_name(f".{LOCK}.{os.getpid()}.new")
+        with open(mine, "w", encoding="utf-8") as f:
+            f.write(json.dumps(me) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            for _ in range(5):
+                try:
+                    os.link(mine, self.path)
+                except FileExistsError:
+                    seen, holder = self._read()
+                    if not self._stale(holder):
+                        raise self._in_use(holder) from None
+                    if self._take_over(seen):
+                        _log.warning("%s: taking over the lock of pid %s on %s since %s, which no longer runs",
+                                     self.path, holder["pid"], holder["host"], holder.get("since", "?"))
+                    continue
+                self.held = True
+                return
+        finally:
+            mine.unlink(missing_ok=True)
         raise self._in_use(self._read()[1])
 
     def release(self) -> None:

@@ -174,3 +174,26 @@ def test_two_sweeps_started_together_one_runs_and_the_other_is_refused(trace_fil
     else:
         assert [rc for rc, _ in results] == [0, 0]
     assert not (out / LOCK).exists() and (out / "results.csv").exists()
+
+
+def test_the_lock_appears_whole_so_a_sweep_starting_beside_it_never_reads_half_a_lock(tmp_path, monkeypatch):
+    import os
+
+    import autoscale.sweep as sweep_module
+
+    linked = []
+    real_link = os.link
+
+    def link(src, dst):
+        linked.append(json.loads(open(src, encoding="utf-8").read()))  # complete before it is the lock
+        return real_link(src, dst)
+
+    monkeypatch.setattr(sweep_module.os, "link", link)
+    store = sweep_module._Store(tmp_path / "out")
+    store.claim()
+    try:
+        assert linked == [json.loads((tmp_path / "out" / LOCK).read_text())]
+        assert linked[0]["pid"] == os.getpid() and linked[0]["host"] == socket.gethostname()
+        assert [p.name for p in (tmp_path / "out").iterdir()] == [LOCK]  # no file of the writer left
+    finally:
+        store.release()
