@@ -969,7 +969,8 @@ def _alive(pid: int) -> bool:
 
 
 class _FolderLock:
-    """``DIR/sweep.lock``: created with O_CREAT | O_EXCL, so exactly one sweep holds the folder.
+    """``DIR/sweep.lock``: a hard link to a file its sweep wrote first, so exactly one sweep holds the
+    folder (a link fails where the lock exists) and the lock is never seen half written.
 
     The file holds the holder's pid, host and start time as JSON. A lock whose pid is no
     longer alive on this host is stale: it is moved aside atomically (only one process
