@@ -745,6 +745,12 @@ class ChainFile:
                             duration=self.duration if duration is None else duration, **kwargs)
 
 
+def _refused(exc: Exception, where: str, label: str) -> ConfigError:
+    """A parser's error about the value at ``where`` of file ``label``, named once (the parser may name it too)."""
+    text = str(exc)
+    return ConfigError(f"{label}: {text}" if text.startswith(where) else f"{label}: {where}: {text}")
+
+
 def _seconds_value(value, where: str, label: str) -> float:
     from .values import parse_seconds
 
@@ -753,8 +759,7 @@ def _seconds_value(value, where: str, label: str) -> float:
     try:
         return parse_seconds(value, where) if isinstance(value, str) else float(value)
     except (ConfigError, TypeError, ValueError) as exc:
-        text = str(exc)
-        raise ConfigError(f"{label}: {text}" if text.startswith(where) else f"{label}: {where}: {text}") from None
+        raise _refused(exc, where, label) from None
 
 
 def _distribution(value, where: str, label: str) -> DurationDistribution:
@@ -767,8 +772,7 @@ def _distribution(value, where: str, label: str) -> DurationDistribution:
         if not isinstance(value, bool) and isinstance(value, (int, float)):
             return Constant(float(value))
     except (ConfigError, TraceError) as exc:
-        text = str(exc)
-        raise ConfigError(f"{label}: {text}" if text.startswith(where) else f"{label}: {where}: {text}") from None
+        raise _refused(exc, where, label) from None
     raise ConfigError(f"{label}: {where} = {value!r}, must be {SPEC_SYNTAX}")
 
 
