@@ -118,7 +118,7 @@ def _choose_activator(ci, rng, b):
     return _below(rng, b, RS_ACT, n)
 
 
-@nb.njit(**LEAF)
+@nb.njit(**_INLINE)
 def _pick_activator(pf, pi, cf, ci, rng, b, cc, a):
     """The pod activator ``a`` sends its next request to, or -1 if none has room.
 
@@ -184,7 +184,7 @@ def _pick_activator(pf, pi, cf, ci, rng, b, cc, a):
     return pick
 
 
-@nb.njit(**LEAF)
+@nb.njit(**_INLINE)
 def _dispatch(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue,
               hist_wait, fin, rng, b, t, cc, timeout, a):
     """Send activator ``a``'s queued requests to pods while one of its pods has room."""

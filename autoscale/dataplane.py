@@ -50,7 +50,7 @@ from .scraper import _report_one
 __all__ = ["DataPlane"]
 
 
-@nb.njit(**LEAF)  # not inlined: its two dozen helpers would double the event loop's compile time
+@nb.njit(**_INLINE)
 def _arrive(arrivals, durations, pf, pi, cf, ci, h_end, h_pod, h_info, p_queue, a_queue, hist_wait, fin, rng,
             cs_kind, cs_par, cs_emp, cs_emp_n, b, t, req, cc, timeout):
     """Request ``req`` reaches the revision at time t: a random ready pod, or one of the activators."""
@@ -262,10 +262,21 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
     cur[b] = ptr
 
 
-@nb.njit(**LEAF)
-def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
-                h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
-                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl):
+@nb.njit(**_INLINE)
+def _second_in(b, t0, t1, cur, end, arrivals, durations, limits, pf, pi, cf, ci, heap, queues, hists, rng, out,
+               order, cold, replicas, changed, fin, bq, att_ready, cl):
+    """One second of configuration ``b``: pending replica changes at t0, events, reports at t1.
+
+    Its arguments come grouped in tuples (the per-configuration limits, the completion
+    heap, the queues, the histograms, the cold-start law), so that a call to it stays
+    under the 30 arguments beyond which Python passes them as ``*args``, which numba
+    cannot inline; inlined, the tuples cost nothing.
+    """
+    cc, timeout, stable_window, scrape = limits
+    h_end, h_pod, h_info = heap
+    p_queue, a_queue = queues
+    hist_lat, hist_wait = hists
+    cs_kind, cs_par, cs_emp, cs_emp_n = cold
     cf[b, CF_PUSH_TIME] = np.nan
     ci[b, CI_NPUSH] = 0
     if changed[b]:
@@ -280,6 +291,16 @@ def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_wi
               h_info, p_queue, a_queue, hist_lat, hist_wait, rng, cs_kind, cs_par, cs_emp, cs_emp_n, fin, bq, att_ready,
               cl)
     _report_one(b, t1, arrivals, cc, timeout, stable_window, scrape, pf, pi, cf, ci, p_queue, rng, out, order, fin)
+
+
+@nb.njit(**LEAF)
+def _second_one(b, t0, t1, cur, end, arrivals, durations, cc, timeout, stable_window, scrape, pf, pi, cf, ci,
+                h_end, h_pod, h_info, p_queue, a_queue, hist_lat, hist_wait, rng, out, order,
+                cs_kind, cs_par, cs_emp, cs_emp_n, replicas, changed, fin, bq, att_ready, cl):
+    """:func:`_second_in` with its arguments one by one (the per-second path's call)."""
+    _second_in(b, t0, t1, cur, end, arrivals, durations, (cc, timeout, stable_window, scrape), pf, pi, cf, ci,
+               (h_end, h_pod, h_info), (p_queue, a_queue), (hist_lat, hist_wait), rng, out, order,
+               (cs_kind, cs_par, cs_emp, cs_emp_n), replicas, changed, fin, bq, att_ready, cl)
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)

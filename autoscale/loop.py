@@ -64,7 +64,7 @@ from ._state import (
 )
 from .activator import _set_subset
 from .clients import ClientArrays, next_send, start_clients
-from .dataplane import _second_one
+from .dataplane import _second_in
 from .pods import _apply_one, _finish_one
 from .policies import compiled as C
 from .decider import DF_PANIC_TIME, DI_DESIRED, N_DF, N_DI, decide, new_decider_state
@@ -456,9 +456,9 @@ def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capac
                 chg[0] = pending
                 lv[L_PENDING] = 0
                 wished = not math.isnan(cf[0, CF_SERVE_DELAY])
-                _second_one(0, float(s), t1, cur, stop, arrivals, durations, ccv, tov, swv, scv, pf, pi, cf, ci,
-                            h_end, h_pod, h_info, p_queue, a_queue, hl, hw, rng, out, order, ck, cp, ce, cn, rep1, chg,
-                            fin, bq, att_ready, cl1)
+                _second_in(0, float(s), t1, cur, stop, arrivals, durations, (ccv, tov, swv, scv), pf, pi, cf, ci,
+                           (h_end, h_pod, h_info), (p_queue, a_queue), (hl, hw), rng, out, order, (ck, cp, ce, cn),
+                           rep1, chg, fin, bq, att_ready, cl1)
                 if wished and math.isnan(cf[0, CF_SERVE_DELAY]):
                     lv[L_ROUTED_PROXY] = 0  # the first ready pod sent the switch to Serve
                 # The activators' immediate pushes on a first request, and the poke the first may cause
