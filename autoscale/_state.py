@@ -45,9 +45,9 @@ EMPTY, STARTING, READY, DRAINING = 0, 1, 2, 3
 (
     CF_A_LAST, CF_A_INT, CF_SW_TIME, CF_NEXT_READY, CF_LAT_MAX, CF_WAIT_MAX,
     CF_POD_SECONDS, CF_IDLE_SECONDS, CF_BUSY_SECONDS, CF_PUSH_TIME, CF_X_LAST, CF_X_INT,
-    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_SERVE_DELAY,
-) = range(17)
-N_CF = 17
+    CF_KEEP_ALIVE, CF_FLOOR_TIME, CF_BNEXT, CF_BGAP, CF_SERVE_DELAY, CF_RETIRE_AT, CF_RETIRE_KA,
+) = range(19)
+N_CF = 19
 # int64 per configuration: ci[b, F]
 (
     CI_HSIZE, CI_ALEN, CI_ACONC, CI_AENTRY, CI_APUSHED, CI_INPATH, CI_SWTO,
@@ -76,6 +76,9 @@ N_AF = 4
 # round-robin pick (-1 before the first).
 # Requests carry the activator they came through as ``va`` (0: sent direct, a + 1: activator a):
 # completion-heap info ``req * 128 + va * 2 + timed_out``, pod-queue codes ``req * 64 + va``.
+# CF_RETIRE_AT: no ready idle pod's keep-alive runs out before this time, as long as the keep-alive
+# is still CF_RETIRE_KA (set by the last scan of keep-alive retirement, lowered whenever a pod
+# becomes ready or idle), so that a retirement check before it needs no scan of the pods.
 MAX_ACTIVATORS = 32
 # CF_SERVE_DELAY: the pods are wanted direct (Serve) but none is ready yet, so the path stays
 # on the activator; the first pod to become ready sends the switch to Serve, which reaches
@@ -149,6 +152,7 @@ def reset_rows(cf, ci):
         cf[b, CF_NEXT_READY] = np.inf
         cf[b, CF_PUSH_TIME] = np.nan
         cf[b, CF_KEEP_ALIVE] = np.inf
+        cf[b, CF_RETIRE_KA] = np.nan
         cf[b, CF_SERVE_DELAY] = np.nan
         ci[b, CI_INPATH] = 1
         ci[b, CI_ACAP] = -1

@@ -29,14 +29,13 @@ import numpy as np
 from ._numba import LEAF
 from ._state import (
     _INLINE, _JIT, AF_CREATED, AI_ARR, AI_ENTRY, AI_HEAD, AI_LEN, AI_PUSHED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS,
-    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX, CF_NEXT_READY, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME, CI_503, CI_504,
-    CI_ACAP, CI_ACONC, CI_AENTRY, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF, CI_BLEN,
-    CI_KBASE, CI_COLD, CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NFIN, CI_NPUSH,
-    CI_NREADY,
-    CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, HIST_BINS, INF, N_REPORT,
-    N_RS, N_PF, PF_IDLE_SINCE, PF_READY_AT, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE, READY,
-    STARTING, _act_conc, _ended, _exec_conc, _heap_pop, _pod_conc, act_f, act_i, config_fields, hist_bin, pod_fields,
-    reset_rows,
+    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX, CF_NEXT_READY, CF_PUSH_TIME, CF_RETIRE_AT, CF_SERVE_DELAY, CF_SW_TIME,
+    CI_503, CI_504, CI_ACAP, CI_ACONC, CI_AENTRY, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF,
+    CI_BLEN, CI_KBASE, CI_COLD, CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NFIN, CI_NPUSH,
+    CI_NREADY, CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, HIST_BINS, INF,
+    N_REPORT, N_RS, N_PF, PF_IDLE_SINCE, PF_READY_AT, PI_ACT, PI_ARR, PI_EXEC, PI_PARR, PI_QHEAD, PI_QLEN, PI_STATE,
+    READY, STARTING, _act_conc, _ended, _exec_conc, _heap_pop, _pod_conc, act_f, act_i, config_fields, hist_bin,
+    pod_fields, reset_rows,
 )
 from .activator import (
     _assign, _choose_activator, _dequeue, _dispatch, _dispatch_all, _enqueue, _oldest_deadline, _pick_ready,
@@ -183,6 +182,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             _exec_conc(cf, ci, b, t, -1)
             if pi[b, PI_EXEC, p] == 0:
                 pf[b, PF_IDLE_SINCE, p] = t
+                cf[b, CF_RETIRE_AT] = min(cf[b, CF_RETIRE_AT], t + cf[b, CF_KEEP_ALIVE])
             ci[b, CI_INSYS] -= 1
             if timed_out:
                 ci[b, CI_504] += 1
@@ -211,6 +211,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             for p in range(ci[b, CI_PHIGH]):
                 if pi[b, PI_STATE, p] == STARTING and pf[b, PF_READY_AT, p] <= t:
                     pi[b, PI_STATE, p] = READY
+                    cf[b, CF_RETIRE_AT] = min(cf[b, CF_RETIRE_AT], pf[b, PF_READY_AT, p] + cf[b, CF_KEEP_ALIVE])
                     ci[b, CI_NSTART] -= 1
                     ci[b, CI_NREADY] += 1
                     # Requests bound to it while it started (scale per request) start now.

@@ -252,14 +252,16 @@ def _skip(b, s, t_end, pf_p, pi_p, ci, cf, rf, ri, df, di, s_meta, p_meta, lv, l
 
 
 @nb.njit(**INLINE)
-def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, second):
+def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, second, metrics):
     """The second's end before the tick: the stats into the windows, the last second's signals, the history.
+
+    The windows are written only when ``metrics`` (they are read: see :func:`_seconds`).
 
     Returns whether the policy ticks now: on its period, or off it when the activator
     reports requests for a policy that wakes and wants zero pods (the KPA's poke).
     """
     reported = out[0, R_ACTIVATOR_REPORTED] > 0
-    if out[0, R_SCRAPED] > 0 or reported:
+    if metrics and (out[0, R_SCRAPED] > 0 or reported):
         # The scraper's estimate and the activator's stat land in one bucket.
         if pi_p[P.P_RPS] != 0:
             value = out[0, R_RPS] - out[0, R_PROXIED_RPS] + out[0, R_ACTIVATOR_RPS]
@@ -278,14 +280,23 @@ def _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta,
             or (wakes and reported and out[0, R_ACTIVATOR_CONC] != 0 and lv[L_DESIRED] == 0))
 
 
-@nb.njit(**LEAF)
-def _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta,
-          p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, stack, values, ring, recent, now,
-          second, scheduled):
-    """One decision of the policy at ``now``, from the windows at ``second``; sets ``lv[L_DESIRED]``."""
+@nb.njit(**INLINE)
+def _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, windows, control, policy, now, second,
+          scheduled, metrics):
+    """One decision of the policy at ``now``, from the windows at ``second`` (when ``metrics``); sets ``lv[L_DESIRED]``.
+
+    Its state comes in the tuples :func:`_seconds` keeps, so that a call stays under the 30
+    arguments beyond which Python passes them as ``*args``, which numba cannot inline.
+    """
+    s_slots, s_meta, s_tot, p_slots, p_meta, p_tot = windows
+    df, di, dw_values, dw_index, _, _ = control
+    sf, si, recs, times, counts, scratch, stack, values, ring, recent = policy
     kind = q[C.Q_KIND]
     ready = ci[0, CI_NREADY]
-    stable, panic, valid = _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second)
+    stable = panic = 0.0
+    valid = False
+    if metrics:
+        stable, panic, valid = _observe(pi_p, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, second)
     if valid:
         lf[F_STABLE_SEEN] = stable
         lf[F_PANIC_SEEN] = panic
@@ -408,8 +419,11 @@ def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capac
     """
     s_slots, s_meta, s_tot, p_slots, p_meta, p_tot = windows
     df, di, dw_values, dw_index, rf, ri = control
-    sf, si, recs, times, counts, scratch, stack, values, ring, recent = policy
+    ring = policy[8]
     kf1 = cl1[0]
+    # Only the KPA reads the metric windows; for another policy they feed nothing but the
+    # stable and panic time series, so without those they are not kept.
+    metrics = kpa or ts_vals.shape[2] > 0
     s = lv[L_SECOND]
     while s < t_end:
         first = lv[L_FIRST] != 0
@@ -465,16 +479,16 @@ def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capac
                 # (those of other activators later in the second are recorded after it).
                 push = cf[0, CF_PUSH_TIME]
                 if not math.isnan(push):
-                    _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, 1.0)
+                    if metrics:
+                        _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, 1.0)
                     extra_pushes = ci[0, CI_NPUSH] - 1
                     if q[C.Q_WAKES] != 0 and lv[L_DESIRED] == 0:
                         poke = True
                         now = push
             if poke:
                 # Decide and apply at once, at the poke's time (the windows as of second s).
-                _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot,
-                      p_slots, p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch,
-                      stack, values, ring, recent, now, s, s < 0)
+                _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, windows, control, policy, now, s,
+                      s < 0, metrics)
                 new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
                 if new >= 0:
                     need = _pods_needed(ci, new, np.int64(0))
@@ -487,17 +501,16 @@ def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capac
                         return NEED_PODS, need
                     rep1[0] = new
                     _apply_one(0, now, rep1, pf, pi, cf, ci, rng, ck, cp, ce, cn)
-        if extra_pushes > 0:
+        if extra_pushes > 0 and metrics:
             _record(s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, s, float(extra_pushes))
         if first:
             lv[L_FIRST] = 0
             continue
         # The second's end: record, tick on the period, reconcile; replicas change at the next second.
         now = float(s + 1)
-        if _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, s + 1):
-            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, s_slots, s_meta, s_tot, p_slots,
-                  p_meta, p_tot, df, di, dw_values, dw_index, sf, si, recs, times, counts, scratch, stack, values,
-                  ring, recent, now, s + 1, (s + 1) % q[C.Q_PERIOD] == 0)
+        if _boundary(pi_p, q, out, ci, lv, lf, s_slots, s_meta, s_tot, p_slots, p_meta, p_tot, ring, s + 1, metrics):
+            _tick(b, q, g, pf_p, pi_p, target, capacity, table, ci, cf, lv, lf, windows, control, policy, now, s + 1,
+                  (s + 1) % q[C.Q_PERIOD] == 0, metrics)
         new = _control(q, pf_p, pi_p, rf, ri, ci, cf, lv, now, switch_delay)
         if new >= 0:
             lv[L_PENDING] = 1

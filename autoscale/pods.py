@@ -15,7 +15,7 @@ import numba as nb
 
 from ._numba import LEAF
 from ._state import (
-    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CI_CREATED, CI_FLOOR,
+    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CF_RETIRE_AT, CF_RETIRE_KA, CI_CREATED, CI_FLOOR,
     CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, PF_ADDR, PF_CREATED, PF_IDLE_SINCE,
     PF_INT, PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, RS_ADDR, RS_COLD, STARTING, _INLINE,
     _below, _uniform,
@@ -96,6 +96,8 @@ def _retire_idle(pf, pi, cf, ci, b, t):
     ka = cf[b, CF_KEEP_ALIVE]
     if ka == INF:
         return
+    if ka == cf[b, CF_RETIRE_KA] and t < cf[b, CF_RETIRE_AT]:
+        return  # no idle pod's keep-alive has run out yet (see _state)
     while ci[b, CI_NSTART] + ci[b, CI_NREADY] > ci[b, CI_FLOOR]:
         victim = -1
         best = INF
@@ -106,6 +108,8 @@ def _retire_idle(pf, pi, cf, ci, b, t):
                     best = expiry
                     victim = p
         if victim < 0 or best > t:
+            cf[b, CF_RETIRE_AT] = best
+            cf[b, CF_RETIRE_KA] = ka
             return
         _terminate(pf, pi, cf, ci, b, victim, max(best, cf[b, CF_FLOOR_TIME]))
 

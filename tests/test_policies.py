@@ -190,6 +190,40 @@ def test_keepalive_starts_one_instance_per_concurrent_request():
     assert s["pods_created"] == 4 and s["cold_start_delayed"] == 4 and s["peak_pods"] == 4
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), keep_alive=st.sampled_from([0.25, 1.0, 3.0, 7.5, 40.0]),
+       cc=st.sampled_from([1, 3]), cold=st.sampled_from([0.01, 0.5, 2.0]), rate=st.sampled_from([0.3, 1.0, 4.0]))
+def test_keepalive_retirement_agrees_with_the_reference_pod_for_pod(seed, keep_alive, cc, cold, rate):
+    """Instances retire at the exact end of their keep-alive, in both simulators: every pod-second, cold start
+    and latency the same, on traces whose gaps straddle the keep-alive."""
+    rng = np.random.default_rng(seed)
+    arrivals = np.sort(rng.uniform(0.0, 240.0, rng.poisson(rate * 240.0)))
+    trace = Trace(arrivals=arrivals, durations=rng.exponential(1.0, arrivals.size), name="keepalive")
+    cfg = KPAConfig(container_concurrency=cc)
+    platform = Platform(cold_start=ColdStart.constant(cold))
+    policy = KeepAlive(keep_alive=keep_alive)
+    ours = replay(trace, cfg, policy=policy, platform=platform, duration=300)
+    ref = simulate(trace, cfg, policy=policy, platform=platform, duration=300).result
+    e, r = ours.summary.iloc[0], ref.summary.iloc[0]
+    for col in ("completed", "cold_start_delayed", "pods_created"):
+        assert e[col] == r[col], col
+    for col in ("pod_seconds", "idle_pod_seconds", "latency_max_s"):
+        assert e[col] == pytest.approx(r[col], rel=1e-9, abs=1e-9), col
+    np.testing.assert_array_equal(ours.latency_hist, ref.latency_hist)
+
+
+@pytest.mark.parametrize("keep_alive", [0.5, 3.0])
+def test_an_instance_ready_with_nothing_to_do_retires_a_keep_alive_after_it_became_ready(keep_alive):
+    """The request that started it timed out (1 s) while it started (2 s): ready at 12 s and idle, it goes at
+    12 s + keep-alive, whatever the last retirement check before it saw."""
+    trace = Trace(arrivals=np.array([10.0]), durations=np.array([1.0]), name="one")
+    cfg = KPAConfig(container_concurrency=1, timeout_seconds=1)
+    s = replay(trace, cfg, policy=KeepAlive(keep_alive=keep_alive), platform=CONSTANT_START, duration=60).summary
+    s = s.iloc[0]
+    assert s["status_504"] == 1 and s["pods_created"] == 1
+    assert s["pod_seconds"] == pytest.approx(2.0 + keep_alive)
+
+
 # -- HPA -----------------------------------------------------------------------------------
 
 def _signals(ready, pod_concurrency, now=15.0, starting=0, window=15):
