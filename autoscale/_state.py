@@ -21,6 +21,9 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir as llvm_ir
+from numba.core import types
+from numba.extending import intrinsic
 
 from ._numba import INLINE, JIT
 
@@ -225,6 +228,18 @@ _MANTISSA_LOG10 = np.log10(1.0 + (np.arange(4096) + 0.5) / 4096.0)
 _LOG10_2 = math.log10(2.0)
 
 
+@intrinsic
+def _float_bits(typingctx, x):
+    """The 64 bits of a float64, as an int64 (a bit cast, no conversion)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
 @nb.njit(**_INLINE)
 def hist_bin(x):
     """Histogram bin of a latency of ``x`` seconds: 0 below 1 us, then 100 bins a decade.
@@ -234,8 +249,11 @@ def hist_bin(x):
     """
     if x < 1e-6:
         return 0
-    m, e = math.frexp(x)  # x = m * 2**e, m in [0.5, 1)
-    l10 = (e - 1) * _LOG10_2 + _MANTISSA_LOG10[int((m * 2.0 - 1.0) * 4096.0)]
+    # x = 1.f * 2**e: e and the first 12 bits of f read from the float's bits (what
+    # math.frexp gives, without a call into numba's C helper per request).
+    bits = _float_bits(x)
+    e = ((bits >> 52) & 0x7FF) - 1023
+    l10 = e * _LOG10_2 + _MANTISSA_LOG10[(bits >> 40) & 0xFFF]
     k = 1 + int((l10 - HIST_MIN_EXP) * HIST_PER_DECADE)
     if k < 1:
         k = 1

@@ -163,7 +163,19 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             ts = t0
         if tb < t0:
             tb = t0
-        t = min(ta, tb, tc, tr, tt, ts, tk)
+        t = ta  # the earliest of them (none is NaN)
+        if tb < t:
+            t = tb
+        if tc < t:
+            t = tc
+        if tr < t:
+            t = tr
+        if tt < t:
+            t = tt
+        if ts < t:
+            t = ts
+        if tk < t:
+            t = tk
         if t >= t1:
             break
         arrive = False
