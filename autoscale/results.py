@@ -208,17 +208,22 @@ class ReplayResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        keys = _config_columns(self.spec)
+        return pd.DataFrame(self._summary_columns())
+
+    def _summary_columns(self, keys: bool = True) -> dict:
+        """The summary's columns, in order (without the configuration keys unless ``keys``)."""
         # The columns gathered first and framed once: a frame grown a column at a time
         # copies its blocks at every step (a third of a light sweep's time per replay).
         columns = {"config": np.arange(len(self)), "policy": np.full(len(self), self.policy, dtype=object)}
-        columns.update((k, keys[k].array) for k in keys.columns)  # a key missing from a row stays Int64
+        if keys and len(self) > 1:  # one configuration has no keys that vary
+            varying = _config_columns(self.spec)
+            columns.update((k, varying[k].array) for k in varying.columns)  # a key missing from a row stays Int64
         for o in _outputs.REGISTRY:  # read when the summary is made: every output of a replay, in order
             if o.table == "summary":
                 value = o.compute(self)
                 if value is not None:
                     columns[o.column] = value
-        return pd.DataFrame(columns)
+        return columns
 
     @property
     def load_summary(self) -> pd.DataFrame | None:

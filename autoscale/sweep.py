@@ -898,9 +898,9 @@ def _batch_outputs(trace, batch: _Batch, parallel: bool | None = None, recipe: _
         kw["policy"] = get(name, **dict(params))
     result = replay(trace, list(batch.configs), platform=batch.platform, seed=batch.seed,
                     duration=batch.duration, parallel=parallel, progress=False, **kw)
-    summary = result.summary
-    outputs = summary.iloc[:, summary.columns.get_loc("requests"):].copy()
-    outputs.insert(0, "cell", list(batch.cells))
+    columns = result._summary_columns(keys=False)
+    names = list(columns)
+    outputs = pd.DataFrame({"cell": list(batch.cells), **{k: columns[k] for k in names[names.index("requests"):]}})
     load = result.load_summary
     if load is not None:  # a closed-loop workload: what each pool observed, beside the summary
         for pool, rows in load.groupby("pool", sort=False):
