@@ -133,9 +133,12 @@ def _pick_activator(pf, pi, cf, ci, rng, b, cc, a):
     if ci[b, CI_ON_DEMAND] == 1 and cc > 0:
         # A FaaS front end: the newest instance with room, so that older ones idle and expire.
         best = -1
+        newest = -np.inf  # the creation time of ``best``, kept at hand
         for p in range(npods):
             if pi[b, PI_STATE, p] == READY and pi[b, fa, p] < cc:
-                if best < 0 or pf[b, PF_CREATED, p] > pf[b, PF_CREATED, best]:
+                created = pf[b, PF_CREATED, p]
+                if created > newest:
+                    newest = created
                     best = p
         return best
     if cc == 0:
