@@ -61,8 +61,13 @@ if CACHE_DIR != Path():
 
 #: Options of every compiled function.
 JIT = dict(nogil=True, cache=True)
-#: Small helpers on the per-request path are inlined at the IR level: calls that pass a dozen
-#: arrays cost more than the work inside them.
+#: Functions on the per-request and per-second paths are inlined at numba's IR level: numba
+#: passes each array as its own struct of seven to eleven words, so a call that passes two
+#: dozen arrays costs hundreds of stack writes, more than the work inside it. A call of more
+#: than 30 arguments is made with ``*args`` in Python's bytecode, which numba cannot inline,
+#: so such functions take their state grouped in tuples. What is not inlined (the event loop
+#: ``dataplane._step_one``, the end-of-second reports) stays so for compile time: inlining the
+#: event loop too made the first run's compile take 71 s instead of 43 s.
 INLINE = dict(nogil=True, cache=True, inline="always")
 
 #: Options of compiled functions that allocate nothing: without numba's reference counting,

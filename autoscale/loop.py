@@ -24,7 +24,9 @@ policy (:mod:`autoscale.policies.compiled`). Each second runs, in this order:
 
 The decider, the reconciler and the windows are the same compiled rules that the public
 :class:`~autoscale.decider.Decider`, :class:`~autoscale.reconciler.Reconciler` and
-:class:`~autoscale.windows.BucketWindows` run row by row.
+:class:`~autoscale.windows.BucketWindows` run row by row. Only the KPA reads the metric
+windows; under any other policy they are kept only when the stable and panic time series
+are, the one thing they feed there.
 
 **Idle time is skipped exactly** (KPA). When a configuration has no pod in any state, no
 request in the system or in the activator, no pending mode switch, a reconciler that is
@@ -549,7 +551,10 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     swv = stable_window_f[b:b + 1]
     scv = pip[b:b + 1, P.P_SCRAPE] != 0
     if not kpa:
-        scv[0] = True  # every other policy's pods are scraped (the signals of the metric pipeline)
+        # Every other policy's pods are scraped for the metric pipeline's stable and panic
+        # signals, which only their time series show: without those, no scrape is read (the
+        # scrape draws from a random stream of its own, so skipping it moves no other draw).
+        scv[0] = ts_vals.shape[2] > 0
     ck = cs_kind[b:b + 1]
     cp = cs_par[b:b + 1]
     ce = cs_emp[b:b + 1]

@@ -125,6 +125,20 @@ def test_compiled_policy_equals_its_numpy_decide(name, trace, cfgs, platform):
     assert_same(fast, slow)
 
 
+@pytest.mark.parametrize("name", [n for n in PAIRS if n != "kpa"])
+@given(trace=traces(max_span=200.0), cfgs=st.lists(configs(), min_size=1, max_size=3), platform=platforms())
+@settings(max_examples=10, **SETTINGS)
+def test_a_policy_that_reads_no_metric_window_replays_the_same_without_them(name, trace, cfgs, platform):
+    """Without time series, a policy other than the KPA keeps no metric windows and takes no scrape:
+    every counter and histogram is what the replay that keeps them gives."""
+    compiled, _, params = PAIRS[name]
+    kept = outputs(replay(trace, cfgs, policy=compiled(**params), platform=platform, timeseries=True,
+                          max_points=100))
+    skipped = outputs(replay(trace, cfgs, policy=compiled(**params), platform=platform))
+    for key in skipped:
+        assert np.array_equal(np.asarray(kept[key]), np.asarray(skipped[key]), equal_nan=True), key
+
+
 @pytest.mark.parametrize("name", list(PAIRS))
 def test_compiled_policy_equals_its_numpy_decide_on_a_sparse_day(name):
     compiled, python, params = PAIRS[name]
