@@ -27,8 +27,8 @@ import numpy as np
 from ._numba import LEAF
 from ._state import (
     AF_RR, AI_HEAD, AI_INDEX, AI_LEN, AI_NA, CI_ALEN, CI_NACT, CI_NREADY, CI_NSUB, CI_ON_DEMAND, CI_PHIGH, PF_ADDR,
-    PF_CREATED, PI_ACT, PI_AMASK, PI_STATE, READY, RS_ACT, RS_ROUTE, _INLINE, _act_conc, _below, _uniform,
-    act_f, act_i,
+    PF_CREATED, PI_ACT, PI_AMASK, PI_STATE, READY, RS_ACT, RS_ROUTE, _INLINE, _act_conc, _below, _float_bits,
+    _uniform, act_f, act_i,
 )
 from .queueproxy import _admit
 
@@ -132,15 +132,22 @@ def _pick_activator(pf, pi, cf, ci, rng, b, cc, a):
     fa = PI_ACT + a
     if ci[b, CI_ON_DEMAND] == 1 and cc > 0:
         # A FaaS front end: the newest instance with room, so that older ones idle and expire.
-        best = -1
-        newest = -np.inf  # the creation time of ``best``, kept at hand
+        # The newest creation time among the instances with room, then the first instance
+        # in slot order created then (what one scan keeping the first newest picks).
+        # Creation times are not negative, so their bits order as they do: the first loop
+        # is a plain maximum of integers, with no dependence on where it was found.
+        newest = np.int64(-1)
         for p in range(npods):
-            if pi[b, PI_STATE, p] == READY and pi[b, fa, p] < cc:
-                created = pf[b, PF_CREATED, p]
-                if created > newest:
-                    newest = created
-                    best = p
-        return best
+            room = (pi[b, PI_STATE, p] == READY) & (pi[b, fa, p] < cc)
+            key = _float_bits(pf[b, PF_CREATED, p] + 0.0) if room else np.int64(-1)  # + 0.0: no -0.0
+            if key > newest:
+                newest = key
+        if newest >= 0:
+            for p in range(npods):
+                if (pi[b, PI_STATE, p] == READY and pi[b, fa, p] < cc
+                        and _float_bits(pf[b, PF_CREATED, p] + 0.0) == newest):
+                    return p
+        return -1
     if cc == 0:
         nready = ci[b, CI_NREADY]
         if nready == 0:

@@ -212,6 +212,27 @@ def test_keepalive_retirement_agrees_with_the_reference_pod_for_pod(seed, keep_a
     np.testing.assert_array_equal(ours.latency_hist, ref.latency_hist)
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("cc", [1, 3])
+def test_instances_started_together_are_chosen_as_the_reference_chooses(seed, cc):
+    """Arrivals on a 0.1 s grid start several instances at the same instant: among the newest with room,
+    both simulators send a request to the same one (the first in slot order), pod-second for pod-second."""
+    rng = np.random.default_rng(seed)
+    arrivals = np.sort(np.round(rng.uniform(0.0, 300.0, rng.poisson(8.0 * 300.0)), 1))
+    trace = Trace(arrivals=arrivals, durations=np.round(rng.exponential(1.5, arrivals.size), 2) + 0.01, name="ties")
+    cfg = KPAConfig(container_concurrency=cc)
+    platform = Platform(cold_start=ColdStart.constant(0.5))
+    policy = KeepAlive(keep_alive=5.0)
+    ours = replay(trace, cfg, policy=policy, platform=platform, duration=320)
+    ref = simulate(trace, cfg, policy=policy, platform=platform, duration=320).result
+    e, r = ours.summary.iloc[0], ref.summary.iloc[0]
+    for col in ("completed", "cold_start_delayed", "pods_created"):
+        assert e[col] == r[col], col
+    for col in ("pod_seconds", "idle_pod_seconds"):
+        assert e[col] == pytest.approx(r[col], rel=1e-12), col
+    np.testing.assert_array_equal(ours.latency_hist, ref.latency_hist)
+
+
 @pytest.mark.parametrize("keep_alive", [0.5, 3.0])
 def test_an_instance_ready_with_nothing_to_do_retires_a_keep_alive_after_it_became_ready(keep_alive):
     """The request that started it timed out (1 s) while it started (2 s): ready at 12 s and idle, it goes at
