@@ -144,8 +144,8 @@ def _pick_activator(pf, pi, cf, ci, rng, b, cc, a):
                 newest = key
         if newest >= 0:
             for p in range(npods):
-                if (pi[b, PI_STATE, p] == READY and pi[b, fa, p] < cc
-                        and _float_bits(pf[b, PF_CREATED, p] + 0.0) == newest):
+                if (_float_bits(pf[b, PF_CREATED, p] + 0.0) == newest and pi[b, PI_STATE, p] == READY
+                        and pi[b, fa, p] < cc):
                     return p
         return -1
     if cc == 0:
