@@ -29,7 +29,7 @@ import numpy as np
 from ._numba import LEAF
 from ._state import (
     _INLINE, _JIT, AF_CREATED, AI_ARR, AI_ENTRY, AI_HEAD, AI_LEN, AI_PUSHED, CF_BGAP, CF_BNEXT, CF_BUSY_SECONDS,
-    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX, CF_NEXT_READY, CF_PUSH_TIME, CF_RETIRE_AT, CF_SERVE_DELAY, CF_SW_TIME,
+    CF_FLOOR_TIME, CF_KEEP_ALIVE, CF_LAT_MAX, CF_NEXT_READY, CF_PUSH_TIME, CF_SERVE_DELAY, CF_SW_TIME,
     CI_503, CI_504, CI_ACAP, CI_ACONC, CI_AENTRY, CI_ALEN, CI_APUSHED, CI_AREJ, CI_ASYNC, CI_BCONC, CI_BHEAD, CI_BINF,
     CI_BLEN, CI_KBASE, CI_COLD, CI_DONE, CI_FLOOR, CI_HSIZE, CI_INPATH, CI_INSYS, CI_NACT, CI_NDRAIN, CI_NFIN, CI_NPUSH,
     CI_NREADY, CI_NSTART, CI_NSUB, CI_NSUB_WANT, CI_ON_DEMAND, CI_PHIGH, CI_SWTO, CI_TOTAL, DRAINING, HIST_BINS, INF,
@@ -42,7 +42,7 @@ from .activator import (
     _set_subset,
 )
 from .clients import ClientArrays, answered, next_send, send, start_clients
-from .pods import _apply_one, _finish_one, _new_pod, _next_ready, _retire_idle, _terminate
+from .pods import _apply_one, _finish_one, _idle_from, _new_pod, _next_ready, _retire_idle, _terminate
 from .queueproxy import _admit, _pop_pod_queue
 from .scraper import _report_one
 
@@ -194,7 +194,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             _exec_conc(cf, ci, b, t, -1)
             if pi[b, PI_EXEC, p] == 0:
                 pf[b, PF_IDLE_SINCE, p] = t
-                cf[b, CF_RETIRE_AT] = min(cf[b, CF_RETIRE_AT], t + cf[b, CF_KEEP_ALIVE])
+                _idle_from(cf, b, t)
             ci[b, CI_INSYS] -= 1
             if timed_out:
                 ci[b, CI_504] += 1
@@ -223,7 +223,7 @@ def _step_one(b, t0, t1, cur, end, arrivals, durations, cc_arr, timeout_arr,
             for p in range(ci[b, CI_PHIGH]):
                 if pi[b, PI_STATE, p] == STARTING and pf[b, PF_READY_AT, p] <= t:
                     pi[b, PI_STATE, p] = READY
-                    cf[b, CF_RETIRE_AT] = min(cf[b, CF_RETIRE_AT], pf[b, PF_READY_AT, p] + cf[b, CF_KEEP_ALIVE])
+                    _idle_from(cf, b, pf[b, PF_READY_AT, p])  # no sooner than it became ready
                     ci[b, CI_NSTART] -= 1
                     ci[b, CI_NREADY] += 1
                     # Requests bound to it while it started (scale per request) start now.
@@ -516,15 +516,14 @@ class DataPlane:
         Returns the reports of t1, one row per configuration (see ``_report_one``).
         """
         incoming = int(_advance(self.arrivals, self.nxt, self.end, t1)) + self.n_clients
+        need = 0  # rows of the finish buffer this second may fill (recording and asynchronous invocation)
         if self._recording:
             # Each request in the system or arriving may start and end within the second: two entries each.
             need = 2 * (int(self.ci[:, CI_INSYS].max()) + incoming) + 1
-            if need > self.fin.shape[1]:
-                self.fin = np.zeros((self.batch, max(need, 2 * self.fin.shape[1]), 3))
-            self.ci[:, CI_NFIN] = 0
         if self._async:
             incoming += int(self.ci[:, CI_BLEN].max())
-            need = int((self.ci[:, CI_INSYS] + self.ci[:, CI_BLEN]).max()) + incoming + 1
+            need = max(need, int((self.ci[:, CI_INSYS] + self.ci[:, CI_BLEN]).max()) + incoming + 1)
+        if need:
             if need > self.fin.shape[1]:
                 self.fin = np.zeros((self.batch, max(need, 2 * self.fin.shape[1]), 3))
             self.ci[:, CI_NFIN] = 0

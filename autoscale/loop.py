@@ -408,7 +408,7 @@ def _account(b, s, ci, lv, lf, pods_total, ts_vals, ts_step):
 
 @nb.njit(**LEAF)
 def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capacity, q, g, table, switch_delay, kpa,
-             on_demand, skip_idle, n_clients, ccv, tov, swv, scv, pf, pi, p_queue, order, cf, ci, h_end, h_pod, h_info,
+             metrics, on_demand, skip_idle, n_clients, ccv, tov, swv, scv, pf, pi, p_queue, order, cf, ci, h_end, h_pod, h_info,
              a_queue, hl, hw, rng, out, ck, cp, ce, cn, rep1, chg, fin, bq, att_ready, cl1, windows, control, policy,
              lv, lf, pods_total, ts_vals, ts_step):
     """Simulated seconds of configuration ``b`` from ``lv[L_SECOND]`` to ``t_end``: returns ``(DONE, 0)``.
@@ -418,14 +418,12 @@ def _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capac
     with nothing to do). When the requests' or the pods' arrays are too small for what
     comes next, it returns ``(NEED_REQUESTS, n)`` or ``(NEED_PODS, n)`` before changing
     anything it cannot resume from; :func:`replay_row` grows them and calls it again.
+    The metric windows are written and read only when ``metrics`` (see :func:`replay_row`).
     """
     s_slots, s_meta, s_tot, p_slots, p_meta, p_tot = windows
     df, di, dw_values, dw_index, rf, ri = control
     ring = policy[8]
     kf1 = cl1[0]
-    # Only the KPA reads the metric windows; for another policy they feed nothing but the
-    # stable and panic time series, so without those they are not kept.
-    metrics = kpa or ts_vals.shape[2] > 0
     s = lv[L_SECOND]
     while s < t_end:
         first = lv[L_FIRST] != 0
@@ -550,11 +548,12 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     tov = pfp[b:b + 1, P.P_TIMEOUT].copy()
     swv = stable_window_f[b:b + 1]
     scv = pip[b:b + 1, P.P_SCRAPE] != 0
+    # Only the KPA reads the metric windows; under another policy they feed nothing but the
+    # stable and panic time series, so without those they are not kept, and no scrape is
+    # taken for them (the scrape draws from a random stream of its own: no other draw moves).
+    metrics = kpa or ts_vals.shape[2] > 0
     if not kpa:
-        # Every other policy's pods are scraped for the metric pipeline's stable and panic
-        # signals, which only their time series show: without those, no scrape is read (the
-        # scrape draws from a random stream of its own, so skipping it moves no other draw).
-        scv[0] = ts_vals.shape[2] > 0
+        scv[0] = metrics  # every other policy's pods are scraped when the windows are kept
     ck = cs_kind[b:b + 1]
     cp = cs_par[b:b + 1]
     ce = cs_emp[b:b + 1]
@@ -668,7 +667,7 @@ def replay_row(b, t_end, arrivals, durations, start, end, pfp, pip, stable_windo
     policy = (sf, si, recs, times, counts, scratch, stack, values, ring, recent)
     while True:
         why, need = _seconds(b, t_end, arrivals, durations, cur, stop, pf_p, pi_p, target, capacity, q, g, table,
-                             switch_delay, kpa, on_demand, skip_idle, n_clients, ccv, tov, swv, scv, pf, pi, p_queue,
+                             switch_delay, kpa, metrics, on_demand, skip_idle, n_clients, ccv, tov, swv, scv, pf, pi, p_queue,
                              order, cf, ci, h_end, h_pod, h_info, a_queue, hl, hw, rng, out, ck, cp, ce, cn, rep1,
                              chg, fin, bq, att_ready, cl1, windows, control, policy, lv, lf, pods_total, ts_vals,
                              ts_step)

@@ -15,8 +15,8 @@ import numba as nb
 
 from ._numba import LEAF
 from ._state import (
-    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CF_RETIRE_AT, CF_RETIRE_KA, CI_CREATED, CI_FLOOR,
-    CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, PF_ADDR, PF_CREATED, PF_IDLE_SINCE,
+    CF_FLOOR_TIME, CF_IDLE_SECONDS, CF_KEEP_ALIVE, CF_NEXT_READY, CF_POD_SECONDS, CF_RETIRE_AT, CF_RETIRE_KA,
+    CI_CREATED, CI_FLOOR, CI_NDRAIN, CI_NREADY, CI_NSTART, CI_PHIGH, DRAINING, EMPTY, INF, PF_ADDR, PF_CREATED, PF_IDLE_SINCE,
     PF_INT, PF_LAST, PF_PINT, PF_READY_AT, PI_EXEC, PI_QLEN, PI_STATE, READY, RS_ADDR, RS_COLD, STARTING, _INLINE,
     _below, _uniform,
 )
@@ -83,6 +83,13 @@ def _new_pod(b, t, pf, pi, ci, rng, cs_kind, cs_par, cs_emp, cs_emp_n):
     ci[b, CI_NSTART] += 1
     ci[b, CI_CREATED] += 1
     return p
+
+
+@nb.njit(**_INLINE)
+def _idle_from(cf, b, since):
+    """A ready pod has nothing to do from time ``since``: its keep-alive runs out no earlier than
+    ``since`` plus the keep-alive, so the bound :func:`_retire_idle` checks against comes down to that."""
+    cf[b, CF_RETIRE_AT] = min(cf[b, CF_RETIRE_AT], since + cf[b, CF_KEEP_ALIVE])
 
 
 @nb.njit(**LEAF)
