@@ -61,6 +61,7 @@ import pandas as pd
 from .config import KPAConfig
 from .errors import AutoscaleError, ConfigError
 from .platform import Platform
+from .results import STATUS_503, STATUS_504, STATUS_IN_FLIGHT, STATUS_OK
 from .trace.durations import Constant, DurationDistribution
 from .traffic import _mapping
 
@@ -76,7 +77,7 @@ MAX_DELAY = 3600.0
 #: Most visits a chain's DAG may unroll into per entry request.
 MAX_VISITS = 1000
 _ON = ("success", "failure")
-_OK, _503, _504, _IN_FLIGHT = 200, 503, 504, 0
+_OK, _503, _504, _IN_FLIGHT = STATUS_OK, STATUS_503, STATUS_504, STATUS_IN_FLIGHT  # what recorded outcomes hold
 
 
 class ChainConvergenceError(AutoscaleError):
@@ -87,8 +88,13 @@ class ChainConvergenceError(AutoscaleError):
         self.sweeps = sweeps
 
 
+def _is_number(value) -> bool:
+    """A real number (not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
 def _delay(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_number(value):
         raise TypeError(f"{what} must be a number of seconds, got {type(value).__name__}")
     value = float(value)
     if not (math.isfinite(value) and 0.0 <= value <= MAX_DELAY):
@@ -133,7 +139,7 @@ class Service:
             object.__setattr__(self, "config", configs[0] if len(configs) == 1 else configs)
         st = self.service_time
         if st is not None and not isinstance(st, DurationDistribution):
-            if isinstance(st, bool) or not isinstance(st, (int, float, np.integer, np.floating)):
+            if not _is_number(st):
                 raise TypeError(f"service {self.name}: service_time must be a number of seconds or a "
                                 f"DurationDistribution, got {type(st).__name__}")
             if not (math.isfinite(float(st)) and float(st) > 0):
@@ -163,7 +169,7 @@ class Call:
 
     def __post_init__(self) -> None:
         where = f"call {self.caller} -> {self.callee}"
-        if isinstance(self.at, bool) or not isinstance(self.at, (int, float, np.integer, np.floating)):
+        if not _is_number(self.at):
             raise TypeError(f"{where}: at = {self.at!r}, must be a number in [0, 1] (a fraction of the caller's "
                             f"service time), not a {type(self.at).__name__}")
         if not (0.0 <= float(self.at) <= 1.0):
@@ -341,6 +347,11 @@ class _Visit:
     sends: dict = field(default_factory=dict)  # child index -> (reached, send time after the start)
 
     @property
+    def failed_downstream(self) -> np.ndarray:
+        """Per configuration and entry request: answered 200 by the service, failed by a callee."""
+        return (self.status == _OK) & (self.failed != 0)
+
+    @property
     def kind(self) -> str:
         if self.edge is None:
             return "entry"
@@ -371,9 +382,8 @@ def _unroll(chain: Chain) -> list[_Visit]:
 def _answered(v: _Visit):
     """Per entry request: the visit's request failed (its own 503/504 or a callee's), succeeded, or is unanswered."""
     own_fail = (v.status == _503) | (v.status == _504)
-    down_fail = (v.status == _OK) & (v.failed != 0)
     ok = v.present & (v.status == _OK) & (v.failed == 0)
-    fail = v.present & (own_fail | down_fail)
+    fail = v.present & (own_fail | v.failed_downstream)
     return ok, fail
 
 
@@ -398,7 +408,7 @@ def _durations(v: _Visit, visits: list[_Visit], timeout: np.ndarray, names: list
         known = child.present & (child.status != _IN_FLIGHT) & ~np.isnan(child.end)
         latency = np.where(known, child.end - child.arrival, child.own)
         unanswered = child.present & ~known & ~np.isnan(child.arrival)
-        ok, fail = _answered(child)
+        _, fail = _answered(child)
         offset = np.where(reached, offset + 2.0 * call.delay + latency, offset)
         never |= reached & unanswered
         stop = reached & fail & known
@@ -447,7 +457,7 @@ def _end_to_end(first: _Visit, arrivals: np.ndarray, names: list[str], b: int) -
     """Configuration ``b``'s row per entry request, from the entry visit's outcomes."""
     ok, fail = (x[b] for x in _answered(first))
     status, failed, end = first.status[b], first.failed[b], first.end[b]
-    downstream = (status == _OK) & (failed != 0)
+    downstream = first.failed_downstream[b]
     failed_at = np.where(downstream, np.array(names, dtype=object)[np.maximum(first.origin[b], 0)],
                          np.where(fail, first.service, ""))
     return pd.DataFrame({
@@ -506,7 +516,7 @@ class ChainResult:
                 r for r, ks in (("callee", {"call"}), ("destination", {"reply", "dead_letter"})) if kinds & ks)
             frame.insert(0, "service", name)
             frame.insert(1, "role", role)
-            frame["failed_downstream"] = sum((v.present & (v.status == _OK) & (v.failed != 0)).sum(axis=1)
+            frame["failed_downstream"] = sum((v.present & v.failed_downstream).sum(axis=1)
                                              for v in self._visits if v.service == name)
             rows.append(frame)
         out = pd.concat(rows, ignore_index=True)
@@ -536,7 +546,7 @@ class ChainResult:
             parts.append(pd.DataFrame({
                 "entry_request": j, "path": v.path, "kind": v.kind, "arrival_s": v.arrival[b, j],
                 "start_s": v.start[b, j], "end_s": v.end[b, j], "status": v.status[b, j],
-                "failed_downstream": (v.status[b, j] == _OK) & (v.failed[b, j] != 0),
+                "failed_downstream": v.failed_downstream[b, j],
             }))
         if not parts:
             raise KeyError(f"no service {service!r} in the chain; the services are: {', '.join(self.chain.order)}")
@@ -654,15 +664,17 @@ def replay_chain(
     configs = {s.name: list(s.configs) * (batch if len(s.configs) == 1 else 1) for s in chain.services}
     last: dict[str, tuple] = {}
     results: dict = {}
+    services = {s.name: s for s in chain.services}
+    timeouts = {name: np.array([[c.timeout_seconds] for c in configs[name]]) for name in chain.order}
     sweeps = 0
     converged = False
     while sweeps < max_sweeps:
         sweeps += 1
         changed = False
         for name in chain.order:
-            service = chain.service(name)
+            service = services[name]
             own_visits = by_service[name]
-            timeout = np.array([[c.timeout_seconds] for c in configs[name]])
+            timeout = timeouts[name]
             for v in own_visits:
                 if v.parent >= 0:
                     _arrivals(v, visits)
