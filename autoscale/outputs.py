@@ -348,8 +348,14 @@ def _views(*names: str, **ranked: int) -> tuple:
     return tuple((n, 0) for n in names) + tuple(ranked.items())
 
 
-def _time(prefix: str, what: str, source: Callable, maxima: Callable, names, views: dict) -> list[Output]:
-    """The percentiles ``names`` and the maximum of one duration (latency, waiting time, ...)."""
+#: The durations with a histogram, by column prefix: what each measures.
+DURATIONS = {"latency": "latency", "wait": "waiting time", "completion": "time to completion",
+             "queue_delay": "queueing delay"}
+
+
+def _time(prefix: str, source: Callable, maxima: Callable, names, views: dict) -> list[Output]:
+    """The percentiles ``names`` and the maximum of one duration of :data:`DURATIONS`."""
+    what = DURATIONS[prefix]
     out = []
     for name in names:
         q = QUANTILES[name]
@@ -387,11 +393,11 @@ OUTPUTS: tuple[Output, ...] = (
     Output("in_flight", "requests", "requests in flight at the end",
            "requests still in the system when the replay ends",
            prints=COUNT, views=_views(cluster=5), value=_in_flight),
-    *_time("latency", "latency", _latency, _counter("latency_max"), ("p50", "p90", "p99", "p999"), {
+    *_time("latency", _latency, _counter("latency_max"), ("p50", "p90", "p99", "p999"), {
         "p50": _views("run", "report", "many", compare=1, scenario=2, scenario_rows=5),
         "p90": _views(scenario_rows=6),
         "p99": _views("run", "report", "many", compare=2, scenario=3, scenario_rows=7)}),
-    *_time("wait", "waiting time", _wait, _counter("wait_max"), ("p50", "p90", "p99", "p999"),
+    *_time("wait", _wait, _counter("wait_max"), ("p50", "p90", "p99", "p999"),
            {"p99": _views("run", "report")}),
     Output("cold_start_delayed", "requests", "requests delayed by a cold start",
            "requests that arrived with no ready pod (or no instance with room) and waited for one to start",
@@ -446,10 +452,10 @@ OUTPUTS: tuple[Output, ...] = (
            prints=COUNT, value=_async("waiting")),
     Output("retries", "attempts", "retries", "attempts after a request's first",
            prints=COUNT, views=_views("run_async", "compare_async"), value=_async("retries")),
-    *_time("completion", "time to completion", _async_hist("completion_hist", "completion_max"),
+    *_time("completion", _async_hist("completion_hist", "completion_max"),
            _async("completion_max"), ("p50", "p99"),
            {"p50": _views("run_async", "compare_async"), "p99": _views("run_async", "compare_async")}),
-    *_time("queue_delay", "queueing delay", _async_hist("queue_hist", "queue_max"), _async("queue_max"),
+    *_time("queue_delay", _async_hist("queue_hist", "queue_max"), _async("queue_max"),
            ("p50", "p99"), {"p99": _views("run_async")}),
     # Counted on a scenario's timelines, one point a second.
     Output("mode_switches", "events", "activator mode switches",
@@ -510,24 +516,23 @@ def averages(column) -> bool:
 
 def cell_aggregate(column, shared: bool) -> str:
     """How a heatmap combines the runs of a cell: ``"mean"``, or ``"max"`` for a percentile when runs share cells."""
-    if not shared:
-        return MEAN
-    o = REGISTRY.lookup(column)
-    if o is None:
-        return MEAN if averages(column) else MAX
-    return o.seeds
+    return MEAN if not shared or averages(column) else MAX
 
 
-def combine_services(result, summary=None) -> dict:
+def combine_services(result, summary=None, columns=None) -> dict:
     """Every output of the rows of ``result`` (a batch of services) that combines, as the cluster's one value.
 
-    ``summary`` is ``result.summary`` (computed when not given). Outputs the replay
-    does not have, and those that do not combine (``services="none"``), are left out.
+    ``summary`` is ``result.summary`` (computed when not given); ``columns``, when given,
+    the only outputs wanted. Outputs the replay does not have, and those that do not
+    combine (``services="none"``), are left out.
     """
     s = result.summary if summary is None else summary
+    wanted = None if columns is None else set(columns)
     row = {}
     for o in REGISTRY:
         if o.table != "summary" or o.services == NONE or o.column not in s:
+            continue
+        if wanted is not None and o.column not in wanted:
             continue
         if o.services == SUM:
             row[o.column] = s[o.column].sum()

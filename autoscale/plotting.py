@@ -91,8 +91,7 @@ _COLUMN_LABELS = {
     "keep_alive": "keep-alive (s)",
 }
 #: The histograms latency_cdf draws, and what each measures.
-_TIME_OUTPUTS = {"latency": "latency", "wait": "waiting time", "completion": "time to completion",
-                 "queue_delay": "queueing delay"}
+_TIME_OUTPUTS = _outputs.DURATIONS
 #: Short names of configuration keys, for legends and annotations.
 _SHORT = {
     "target-burst-capacity": "TBC", "container-concurrency": "CC", "container-concurrency-target-default": "target",

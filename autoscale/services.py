@@ -54,9 +54,10 @@ def cluster_summary(result: ReplayResult, label: str = "cluster", members: str =
     :data:`autoscale.outputs.REGISTRY` says (additive totals, the peak and mean of the total pods over time),
     and the sum of the rows' peaks."""
     s = result.summary
-    combined = outputs.combine_services(result, s)
+    shown = outputs.shown("cluster")
+    combined = outputs.combine_services(result, s, columns=shown)
     row = {"scope": label, members: len(s)}
-    for col in outputs.shown("cluster"):
+    for col in shown:
         if col in combined:
             row[col] = combined[col]
     row[f"sum_of_{members.rstrip('s')}_peaks"] = int(s["peak_pods"].sum())
